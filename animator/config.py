@@ -1,0 +1,36 @@
+"""Settings, one dataclass per stage, one commented default per field.
+
+The UI, the CLI and the batch jobs all fill these same classes, so a default changed here
+changes it everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class InputLimits:
+    """Bounds on what a user may upload; anything cut is reported, never silent."""
+
+    max_upload_mb: float = 200.0  # larger files are refused before decoding
+    max_duration: float = 20.0  # seconds of driving video used; the rest is cut with a notice
+    max_side: int = 1024  # frames and portraits are downscaled to this longest side
+    max_frames: int = 600  # hard cap on frames after fps/stride selection
+    min_side: int = 64  # smaller images/videos are refused
+
+
+@dataclass
+class RetargetConfig:
+    """Skeleton-length rescaling (shared/reference/retarget.md)."""
+
+    threshold: float = 0.3  # body/face keypoint score counted as visible
+    hand_threshold: float = 0.35  # hand keypoint score counted as visible
+    transition: float = 0.5  # seconds of lead-in from the portrait's own pose; 0 = off
+    start_at_closest: bool = False  # skip driver frames before the one closest to the portrait
+    smoothing: int = 7  # Savitzky-Golay window in frames (odd); 0 or 1 = off
+    root_motion: float = 1.0  # how much of the driver's travel is kept; 0 = stay in place
+    ground: bool = True  # put the lowest foot on the portrait's ground line (full bodies)
+    ratio_clip: float = 1.5  # per-bone ratios clipped to [1/clip, clip]
+    length_quantile: float = 0.9  # quantile of per-frame bone lengths taken as true length
+    multipliers: dict[str, float] = field(default_factory=dict)  # per group, e.g. {"arms": 1.1}
