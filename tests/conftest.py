@@ -1,0 +1,27 @@
+"""Shared test set-up: no network, quiet native libraries, the bundled example media."""
+
+import os
+
+# Before anything imports huggingface_hub, gradio or mediapipe.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("GLOG_minloglevel", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+@pytest.fixture(scope="session")
+def portrait_path() -> Path:
+    """The public-domain astronaut photo (upper body, one person, a clear face)."""
+    return ASSETS / "portraits" / "astronaut.jpg"
+
+
+@pytest.fixture(scope="session")
+def driving_path() -> Path:
+    """4 s, 25 fps, 384x384 clip of a real person with an AAC audio track."""
+    return ASSETS / "driving" / "astronaut_sway.mp4"
