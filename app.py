@@ -137,7 +137,8 @@ def launch_kwargs(limits: InputLimits) -> dict:
     return {"max_file_size": f"{int(limits.max_upload_mb)}mb", "show_error": True}
 
 
-demo = build_demo(Animator())
+animator = Animator()
+demo = build_demo(animator)
 demo.queue(default_concurrency_limit=1)
 
 if __name__ == "__main__":

@@ -187,6 +187,9 @@ class Animator:
                            "keep the nearest pose or stay empty.")
         return Driving(poses, clip.frames, path, clip.start, notices)
 
+    def clear_pose_cache(self) -> None:
+        self._pose_cache.clear()
+
     def _remember(self, key: tuple, poses: PoseSequence) -> None:
         self._pose_cache[key] = poses
         while len(self._pose_cache) > self._pose_cache_size:
@@ -232,7 +235,7 @@ class Animator:
                 writer.write(frame)
                 if i % 10 == 0:
                     progress(0.75 + 0.25 * i / total, f"Rendering the preview: frame {i}/{total}")
-        first = overlay_pose(image, result.poses.keypoints[result.lead_in])
+        first = overlay_pose(image, result.poses.keypoints[result.lead_in], face=True)
         progress(1.0, "Done")
         return PosePreview(video, first, poses_file, image, drive, result, notices)
 
@@ -242,10 +245,10 @@ class Animator:
         for i, pose in enumerate(result.poses.keypoints):
             j = result.driver_start + max(0, i - result.lead_in)
             if drive.frames is not None:
-                left = overlay_pose(drive.frames[j], driver.keypoints[j])
+                left = overlay_pose(drive.frames[j], driver.keypoints[j], face=True)
             else:
-                left = draw_pose(driver.keypoints[j], driver.width, driver.height)
-            right = overlay_pose(image, pose)
+                left = draw_pose(driver.keypoints[j], driver.width, driver.height, face=True)
+            right = overlay_pose(image, pose, face=True)
             yield side_by_side(left, right, height=min(PREVIEW_HEIGHT, image.shape[0]))
 
     def _jobs_dir(self) -> Path:

@@ -4,7 +4,8 @@ Every `bench_*` function in this file returns rows (name, value, unit, target); 
 file calls each of them in the order they are defined and prints one table. To add a
 figure, add a `bench_*` function (no registration needed).
 
-    .venv/bin/python benchmarks/pose_bench.py
+    .venv/bin/python benchmarks/pose_bench.py                   # all
+    .venv/bin/python benchmarks/pose_bench.py render mediapipe  # some
 
 Times are medians of repeated runs after a warm-up. The machine may be shared, so each
 bench also reports a ratio against a baseline run in the same process where it has one.
@@ -116,8 +117,115 @@ def bench_retarget() -> list[Row]:
     return rows
 
 
+def bench_render() -> list[Row]:
+    """Skeleton maps at 576x1024 (the generator's portrait size) against the 300 frames/s
+    target; baseline: the same limbs drawn the common way, one full-image blend per limb."""
+    import cv2
+
+    from animator.pose.motions import make_motion
+    from animator.pose.render import draw_dense, draw_pose, render_sequence
+    from animator.pose.skeleton import DRAW_COLORS, DRAW_LIMBS
+
+    poses = make_motion("dance", seconds=4.0, width=576, height=1024)
+    frames = list(poses.keypoints)
+
+    def naive(pose):
+        canvas = np.zeros((1024, 576, 3), np.uint8)
+        for (a, b), color in zip(DRAW_LIMBS, DRAW_COLORS, strict=False):
+            layer = canvas.copy()
+            cv2.line(layer, tuple(int(v) for v in pose[a, :2]), tuple(int(v) for v in pose[b, :2]),
+                     color, 8)
+            canvas = cv2.addWeighted(canvas, 0.4, layer, 0.6, 0)
+        return canvas
+
+    n = len(frames)
+    plain = timed(lambda: [draw_pose(p, 576, 1024) for p in frames], repeats=5)
+    with_face = timed(lambda: [draw_pose(p, 576, 1024, face=True) for p in frames], repeats=5)
+    conf = timed(lambda: list(render_sequence(poses, style="confidence", face=True)), repeats=5)
+    dense = timed(lambda: [draw_dense(p, 576, 1024) for p in frames], repeats=5)
+    baseline = timed(lambda: [naive(p) for p in frames], repeats=3)
+    return [
+        ("render skeleton 576x1024 (body+hands)", n / plain, "frames/s", ">= 300"),
+        ("render skeleton 576x1024 (+face)", n / with_face, "frames/s", ">= 300"),
+        ("render confidence style (+face)", n / conf, "frames/s", ""),
+        ("render dense part map 576x1024", n / dense, "frames/s", ""),
+        ("render vs per-limb full-image blend", baseline / plain, "x faster", "> 1"),
+    ]
+
+
+def _sway_frames(n: int, size: int = 512) -> list[np.ndarray]:
+    """A real person (the astronaut photo) swaying, as video frames."""
+    import cv2
+    import skimage.data
+
+    image = cv2.resize(skimage.data.astronaut(), (size, size), interpolation=cv2.INTER_AREA)
+    frames = []
+    for t in range(n):
+        m = cv2.getRotationMatrix2D((size / 2, size * 0.75), 9 * np.sin(t / 8), 1.0)
+        m[0, 2] += 18 * np.sin(t / 8)
+        frames.append(cv2.warpAffine(image, m, (size, size), borderMode=cv2.BORDER_REFLECT101))
+    return frames
+
+
+def bench_mediapipe() -> list[Row]:
+    """MediaPipe Holistic on 512-px frames: video (tracking) mode against the 15 frames/s
+    target; baseline: every frame detected from scratch (still-image mode)."""
+    from animator.pose.detect import MediaPipeDetector
+
+    frames = _sway_frames(100)
+    with MediaPipeDetector() as detector:
+        video = timed(lambda: detector.detect_video(frames, 25.0, 512, 512), repeats=3)
+        still = timed(lambda: [detector.detect_image(f) for f in frames[:30]], repeats=3)
+    return [
+        ("MediaPipe video mode, 512 px", len(frames) / video, "frames/s", ">= 15"),
+        ("MediaPipe still-image mode, 512 px", 30 / still, "frames/s", ""),
+        ("video mode vs still mode", (still / 30) / (video / len(frames)), "x faster", "> 1"),
+    ]
+
+
+def bench_end_to_end() -> list[Row]:
+    """A 10 s, 30 fps, 512-px driving clip with audio, uploaded to a local app server with
+    gradio_client, to the preview video downloaded: against the 30 s target."""
+    import os
+    import subprocess
+    import tempfile
+
+    import imageio_ffmpeg
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from gradio_client import Client, handle_file
+
+    import app
+    from animator.config import InputLimits
+    from animator.video import write_video
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tone = Path(tmp) / "tone.m4a"
+        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi",
+                        "-i", "sine=f=440:d=10", "-c:a", "aac", str(tone)], check=True)
+        clip = write_video(_sway_frames(300), Path(tmp) / "drive.mp4", 30.0, audio=tone)
+        portrait = Path(__file__).resolve().parents[1] / "assets/portraits/astronaut.jpg"
+        _, url, _ = app.demo.launch(server_name="127.0.0.1", prevent_thread_lock=True,
+                                    quiet=True, **app.launch_kwargs(InputLimits()))
+        try:
+            client = Client(url, verbose=False)
+            args = (handle_file(str(portrait)), handle_file(str(clip)), app.NO_MOTION, 0, None,
+                    0.5, 7, 1.0, True, False, 1.0, 1.0, 1.0, 1.0)
+
+            def run():
+                app.animator.clear_pose_cache()  # measure detection every time
+                client.predict(*args, api_name="/extract_pose")
+
+            seconds = timed(run, repeats=3)
+        finally:
+            app.demo.close()
+    return [("10 s 30 fps clip: upload -> preview video", seconds, "s", "<= 30")]
+
+
 def main() -> None:
-    benches = [f for name, f in list(globals().items()) if name.startswith("bench_")]
+    wanted = sys.argv[1:]  # e.g. `pose_bench.py render mediapipe` runs only those two
+    benches = [f for name, f in list(globals().items()) if name.startswith("bench_")
+               and (not wanted or name.removeprefix("bench_") in wanted)]
     rows: list[Row] = []
     for bench in benches:
         try:

@@ -286,6 +286,7 @@ class MediaPipeDetector(_Detector):
         self._holistic_module = holistic
         self._confidences = (min_detection_confidence, min_tracking_confidence)
         self._static = None
+        self._faces = None
 
     def _open(self, static: bool):
         with _quiet_stderr():
@@ -303,12 +304,44 @@ class MediaPipeDetector(_Detector):
             result = graph.process(image)
         return _from_holistic(result, image.shape[1], image.shape[0])
 
+    def _face_boxes(self, image: np.ndarray) -> np.ndarray:
+        """(N, 4) x0, y0, x1, y1 pixel boxes of the faces in view, largest first."""
+        if self._faces is None:
+            from mediapipe.python.solutions import face_detection
+
+            with _quiet_stderr():
+                self._faces = face_detection.FaceDetection(model_selection=1,
+                                                           min_detection_confidence=0.6)
+        with _quiet_stderr():
+            found = self._faces.process(image).detections or []
+        height, width = image.shape[:2]
+        boxes = np.array([(b.xmin, b.ymin, b.xmin + b.width, b.ymin + b.height)
+                          for b in (d.location_data.relative_bounding_box for d in found)],
+                         dtype=np.float32).reshape(-1, 4) * (width, height, width, height)
+        return boxes[np.argsort(-(boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))]
+
     def detect_people(self, image: np.ndarray) -> np.ndarray:
+        """Holistic sees one person per image; with several faces in view each person is
+        shown to it alone, cropped around their face (bodies hang below faces), so that
+        "largest first" holds here as it does for DWPose."""
         image = _as_rgb(image)
         if self._static is None:
             self._static = self._open(static=True)
-        pose = self._process(self._static, image)
-        return _no_people() if pose is None else pose[None]
+        faces = self._face_boxes(image)
+        if len(faces) <= 1:
+            pose = self._process(self._static, image)
+            return _no_people() if pose is None else pose[None]
+        height, width = image.shape[:2]
+        people = []
+        for x0, y0, x1, y1 in faces:
+            size = max(x1 - x0, y1 - y0)
+            left, top = int(max(0, (x0 + x1) / 2 - 3 * size)), int(max(0, y0 - size))
+            right = int(min(width, (x0 + x1) / 2 + 3 * size))
+            pose = self._process(self._static, np.ascontiguousarray(image[top:, left:right]))
+            if pose is not None:
+                pose[:, :2] += (left, top)
+                people.append(pose)
+        return np.stack(people) if people else _no_people()
 
     def detect_video(
         self, frames: Iterable[np.ndarray], fps: float, width: int, height: int,
@@ -327,9 +360,10 @@ class MediaPipeDetector(_Detector):
         return PoseSequence.from_frames(poses, width, height, fps)
 
     def close(self) -> None:
-        if self._static is not None:
-            self._static.close()
-            self._static = None
+        for graph in (self._static, self._faces):
+            if graph is not None:
+                graph.close()
+        self._static = self._faces = None
 
 
 # --- DWPose ---------------------------------------------------------------------------------

@@ -103,6 +103,19 @@ def test_mediapipe_hands_consistent_with_sides(astronaut_pose):
             assert own < np.linalg.norm(astronaut_pose[hand][0, :2] - astronaut_pose[other, :2])
 
 
+def test_mediapipe_two_people_gives_both_largest_first(mediapipe, astronaut):
+    import cv2
+
+    canvas = np.full((512, 900, 3), 128, np.uint8)
+    canvas[:, :512] = astronaut
+    canvas[212:, 560:860] = cv2.resize(astronaut, (300, 300), interpolation=cv2.INTER_AREA)
+    people = mediapipe.detect_people(canvas)
+    assert len(people) == 2
+    assert people[0][sk.NECK, 0] < 512 < people[1][sk.NECK, 0]  # the big one first
+    pose, count = mediapipe.detect_image(canvas)
+    assert count == 2 and pose[sk.NECK, 0] < 512
+
+
 def _landmarks(points, visibility=1.0):
     return SimpleNamespace(landmark=[SimpleNamespace(x=x, y=y, visibility=visibility)
                                      for x, y in points])
