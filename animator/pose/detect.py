@@ -285,7 +285,6 @@ class MediaPipeDetector(_Detector):
 
         self._holistic_module = holistic
         self._confidences = (min_detection_confidence, min_tracking_confidence)
-        self._static = None
         self._faces = None
 
     def _open(self, static: bool):
@@ -325,19 +324,22 @@ class MediaPipeDetector(_Detector):
         shown to it alone, cropped around their face (bodies hang below faces), so that
         "largest first" holds here as it does for DWPose."""
         image = _as_rgb(image)
-        if self._static is None:
-            self._static = self._open(static=True)
         faces = self._face_boxes(image)
-        if len(faces) <= 1:
-            pose = self._process(self._static, image)
-            return _no_people() if pose is None else pose[None]
         height, width = image.shape[:2]
+        regions = [(0, 0, width)]
+        if len(faces) > 1:
+            regions = []
+            for x0, y0, x1, y1 in faces:
+                size = max(x1 - x0, y1 - y0)
+                regions.append((int(max(0, (x0 + x1) / 2 - 3 * size)), int(max(0, y0 - size)),
+                                int(min(width, (x0 + x1) / 2 + 3 * size))))
         people = []
-        for x0, y0, x1, y1 in faces:
-            size = max(x1 - x0, y1 - y0)
-            left, top = int(max(0, (x0 + x1) / 2 - 3 * size)), int(max(0, y0 - size))
-            right = int(min(width, (x0 + x1) / 2 + 3 * size))
-            pose = self._process(self._static, np.ascontiguousarray(image[top:, left:right]))
+        for left, top, right in regions:
+            # A fresh graph per image: Holistic's "static" mode still carries face and hand
+            # regions over from the previous image, which moves points by pixels between
+            # identical calls; a new graph makes the portrait's pose repeatable.
+            with self._open(static=True) as graph:
+                pose = self._process(graph, np.ascontiguousarray(image[top:, left:right]))
             if pose is not None:
                 pose[:, :2] += (left, top)
                 people.append(pose)
@@ -360,10 +362,9 @@ class MediaPipeDetector(_Detector):
         return PoseSequence.from_frames(poses, width, height, fps)
 
     def close(self) -> None:
-        for graph in (self._static, self._faces):
-            if graph is not None:
-                graph.close()
-        self._static = self._faces = None
+        if self._faces is not None:
+            self._faces.close()
+            self._faces = None
 
 
 # --- DWPose ---------------------------------------------------------------------------------

@@ -116,6 +116,12 @@ def test_mediapipe_two_people_gives_both_largest_first(mediapipe, astronaut):
     assert count == 2 and pose[sk.NECK, 0] < 512
 
 
+def test_mediapipe_portrait_detection_is_repeatable(mediapipe, astronaut):
+    first, _ = mediapipe.detect_image(astronaut)
+    again, _ = mediapipe.detect_image(astronaut)
+    np.testing.assert_array_equal(first, again)
+
+
 def _landmarks(points, visibility=1.0):
     return SimpleNamespace(landmark=[SimpleNamespace(x=x, y=y, visibility=visibility)
                                      for x, y in points])

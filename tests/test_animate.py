@@ -1,0 +1,75 @@
+"""`Animator`, the end-to-end flow, on real media: checks, notices and the pose cache."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from animator.animate import Animator
+from animator.config import InputLimits, RetargetConfig
+from animator.errors import InputError
+from animator.pose.skeleton import PoseSequence
+from animator.video import probe_video, write_video
+
+
+@pytest.fixture(scope="module")
+def animator():
+    return Animator(pose_backend="mediapipe")
+
+
+def test_preview_from_video(animator, portrait_path, driving_path, tmp_path):
+    result = animator.preview_pose(portrait_path, driving_path, out_dir=tmp_path)
+    poses = result.retargeted.poses
+    assert (poses.width, poses.height) == (512, 512)  # portrait pixels
+    assert len(poses) == 100 + result.retargeted.lead_in
+    assert poses.present().all()
+    assert result.first_frame.shape == (512, 512, 3)
+    assert PoseSequence.load(result.poses_file).keypoints.shape == poses.keypoints.shape
+    assert any("upper body" in n for n in result.notices)  # the astronaut shows no legs
+    assert probe_video(result.video).has_audio
+
+
+def test_pose_cache_skips_detection_on_rerun(animator, portrait_path, driving_path, tmp_path,
+                                             monkeypatch):
+    animator.clear_pose_cache()
+    animator.preview_pose(portrait_path, driving_path, out_dir=tmp_path / "a")
+    calls = []
+    original = animator.detector.detect_video
+    monkeypatch.setattr(animator.detector, "detect_video",
+                        lambda *a, **k: calls.append(1) or original(*a, **k))
+    result = animator.preview_pose(portrait_path, driving_path, out_dir=tmp_path / "b",
+                                   retarget_config=RetargetConfig(transition=0, smoothing=0))
+    assert calls == [] and result.retargeted.lead_in == 0
+    animator.preview_pose(portrait_path, driving_path, out_dir=tmp_path / "c", start=1.0)
+    assert calls == [1]  # another part of the video is detected anew
+
+
+def test_video_without_a_person_is_refused(animator, portrait_path, tmp_path):
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 255, (128, 128, 3), dtype=np.uint8) for _ in range(10)]
+    empty = write_video(frames, tmp_path / "noise.mp4", 10.0)
+    with pytest.raises(InputError, match="No person found in any frame"):
+        animator.preview_pose(portrait_path, empty, out_dir=tmp_path)
+
+
+def test_pose_file_as_driving_input(animator, portrait_path, tmp_path):
+    saved = animator.preview_pose(portrait_path, "walk", out_dir=tmp_path / "a")
+    driver = saved.driving.poses.save(tmp_path / "walk.npz")
+    again = animator.preview_pose(portrait_path, driver, out_dir=tmp_path / "b")
+    np.testing.assert_allclose(again.retargeted.poses.keypoints, saved.retargeted.poses.keypoints)
+
+
+def test_unknown_driving_and_bad_pose_file(animator, portrait_path, tmp_path):
+    with pytest.raises(InputError, match="neither a file nor a built-in motion"):
+        animator.preview_pose(portrait_path, "moonwalk", out_dir=tmp_path)
+    broken = tmp_path / "poses.json"
+    broken.write_text("{not json")
+    with pytest.raises(InputError, match="Could not read the pose file"):
+        animator.preview_pose(portrait_path, broken, out_dir=tmp_path)
+
+
+def test_long_video_is_cut_with_a_notice(portrait_path, driving_path, tmp_path):
+    short = Animator(pose_backend="mediapipe", limits=InputLimits(max_duration=2.0))
+    result = short.preview_pose(portrait_path, driving_path, out_dir=tmp_path)
+    assert len(result.driving.poses) == 50
+    assert any("2.0 s" in n for n in result.notices)
