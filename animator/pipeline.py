@@ -1,0 +1,591 @@
+"""AnimationPipeline: SVD sampling driven by pose maps and a face embedding, clips of any length.
+
+Sampling is diffusers' `StableVideoDiffusionPipeline` step for step (CLIP token, noise-augmented
+VAE latent of the reference concatenated on channels, fps-1 / motion bucket / noise-aug time ids,
+per-frame guidance ramp, Euler/EDM scheduler), so with no pose and no face the frames equal
+diffusers' own. On top of it:
+
+- pose: `FusedPoseEncoder` features enter after the UNet's conv_in (see models/unet.py);
+- identity: `FaceProjector` tokens are appended after the CLIP token and read by the identity
+  processors; the unconditional branch gets zero CLIP/face tokens, a zero image latent, no pose;
+- long clips: windows of at most `window` frames overlapping by `overlap` are all denoised at
+  every step and their noise predictions blended with triangular weights (`plan_windows`,
+  `blend_weights`); a reference pose, when given, is every window's frame-0 anchor and its
+  output frame is dropped (MimicMotion-style);
+- continuation mode: windows are sampled one after another instead; window k > 0 starts at the
+  last frame of window k-1, whose decoded pixels (noise-augmented, VAE-encoded) replace the
+  reference image latent and whose pose becomes the frame-0 anchor; that frame is not output
+  again. The CLIP and face tokens stay the portrait's.
+- memory: latents are decoded `decode_chunk_size` frames at a time and every chunk is turned into
+  uint8 frames (streamed to `writer` or stored) before the next is decoded.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import PIL.Image
+import torch
+import torch.nn.functional as F
+from diffusers import (
+    AutoencoderKLTemporalDecoder,
+    DiffusionPipeline,
+    EulerDiscreteScheduler,
+    UNetSpatioTemporalConditionModel,
+)
+from diffusers.pipelines.stable_video_diffusion.pipeline_stable_video_diffusion import (
+    _resize_with_antialiasing,
+)
+from diffusers.utils import BaseOutput
+from diffusers.utils.torch_utils import randn_tensor
+from diffusers.video_processor import VideoProcessor
+from huggingface_hub import hf_hub_download
+from safetensors.torch import load_file, save_file
+from transformers import CLIPVisionModelWithProjection
+from transformers.image_processing_utils import BaseImageProcessor
+
+from animator.config import GenerationConfig
+from animator.errors import InputError
+from animator.models.identity import FaceProjector
+from animator.models.pose_encoder import FusedPoseEncoder
+from animator.models.unet import (
+    identity_processors,
+    identity_state_dict,
+    install_identity,
+    install_pose,
+    load_identity_state_dict,
+    pose_injector,
+    remove_identity,
+    set_identity,
+)
+
+IDENTITY_WEIGHTS = "identity_processors.safetensors"  # saved in the face_projector folder
+_DEFAULTS = GenerationConfig()
+
+
+def plan_windows(num_frames: int, window: int, overlap: int, anchor: bool = False
+                 ) -> list[list[int]]:
+    """Frame indices of each window, fewest frames computed more than once.
+
+    Frames are 0..num_frames-1, or 1..num_frames after an anchor frame 0 that opens every
+    window. Each window has at most `window` frames (anchor included) and neighbours share
+    exactly `overlap` frames, so with the fewest windows that can cover the clip the number of
+    frames computed per step, num_frames + (count - 1) * overlap (+ count anchors), is minimal;
+    lengths are spread evenly so no window is a short leftover.
+    """
+    span = window - int(anchor)  # new frames a window can hold
+    if num_frames < 1:
+        raise InputError("The clip has no frames: give at least one pose frame.")
+    if overlap < 0 or span <= overlap:
+        raise InputError(f"Window {window} is too short for overlap {overlap}"
+                         f"{' plus the reference-pose anchor' if anchor else ''}: "
+                         f"use a window of at least {overlap + int(anchor) + 1} frames.")
+    head = [0] if anchor else []
+    first = int(anchor)
+    if num_frames <= span:
+        return [head + list(range(first, first + num_frames))]
+    count = math.ceil((num_frames - overlap) / (span - overlap))
+    total = num_frames + (count - 1) * overlap
+    lengths = [total // count + (k < total % count) for k in range(count)]
+    windows, start = [], first
+    for length in lengths:
+        windows.append(head + list(range(start, start + length)))
+        start += length - overlap
+    return windows
+
+
+def blend_weights(windows: list[list[int]], num_frames: int, anchor: bool = False
+                  ) -> list[torch.Tensor]:
+    """Per-window weights of each frame's noise prediction, summing to 1 over windows.
+
+    Triangular in the position within the window (low at its edges, so a window's prediction
+    fades out where the next one fades in); an anchor frame weighs the same in every window.
+    """
+    raw = []
+    for idx in windows:
+        n = len(idx) - int(anchor)
+        tri = torch.minimum(torch.arange(1, n + 1), torch.arange(n, 0, -1)).float()
+        raw.append(torch.cat([torch.ones(1), tri]) if anchor else tri)
+    total = torch.zeros(num_frames)
+    for idx, w in zip(windows, raw, strict=True):
+        total[idx] += w
+    return [w / total[idx] for idx, w in zip(windows, raw, strict=True)]
+
+
+@dataclass
+class AnimationPipelineOutput(BaseOutput):
+    """frames: uint8 (T, H, W, 3) for "np", a list of PIL images for "pil", latents
+    (1, T, 4, h, w) for "latent"; None when frames went to a writer."""
+
+    frames: np.ndarray | list[PIL.Image.Image] | torch.Tensor | None
+
+
+def _as_frames(frames, name: str) -> Sequence[np.ndarray]:
+    """Check uint8 RGB frames (T, H, W, 3) or a list of (H, W, 3); returned unstacked."""
+    if isinstance(frames, np.ndarray):
+        if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+            raise InputError(f"{name} frames must be uint8 RGB of shape (T, H, W, 3), got "
+                             f"{frames.dtype} {frames.shape}: pass rendered pose maps.")
+        return frames
+    frames = list(frames)
+    shapes = {(f.shape, f.dtype) for f in frames}
+    if len(shapes) != 1 or any(len(s) != 3 or s[-1] != 3 or d != np.uint8 for s, d in shapes):
+        raise InputError(f"{name} frames must be uint8 RGB (H, W, 3) arrays of one size: "
+                         "pass rendered pose maps.")
+    return frames
+
+
+def _as_image(image) -> PIL.Image.Image:
+    if isinstance(image, PIL.Image.Image):
+        return image.convert("RGB")
+    if isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[-1] == 3 \
+            and image.dtype == np.uint8:
+        return PIL.Image.fromarray(image)
+    raise InputError("The reference image must be a PIL image or a uint8 RGB array (H, W, 3).")
+
+
+class AnimationPipeline(DiffusionPipeline):
+    """SVD image-to-video with pose and identity control; see the module docstring.
+
+    `pose_encoder` and `face_projector` are optional. Given a pose encoder, a pose hook is
+    installed on the UNet; given a face projector, identity processors in `identity_mode`
+    ("sum" or "normalized") are installed (models/unet.py). The UNet then expects face tokens
+    after the CLIP token, so do not share it with a plain SVD pipeline.
+    """
+
+    model_cpu_offload_seq = "image_encoder->face_projector->pose_encoder->unet->vae"
+    _optional_components = ["pose_encoder", "face_projector"]
+    pose_cache_bytes = 512 * 2**20  # pose features kept across steps up to this size
+
+    def __init__(
+        self,
+        vae: AutoencoderKLTemporalDecoder,
+        image_encoder: CLIPVisionModelWithProjection,
+        unet: UNetSpatioTemporalConditionModel,
+        scheduler: EulerDiscreteScheduler,
+        feature_extractor: BaseImageProcessor,  # a CLIP image processor
+        pose_encoder: FusedPoseEncoder | None = None,
+        face_projector: FaceProjector | None = None,
+        identity_mode: str = "sum",
+    ):
+        super().__init__()
+        self.register_modules(vae=vae, image_encoder=image_encoder, unet=unet,
+                              scheduler=scheduler, feature_extractor=feature_extractor,
+                              pose_encoder=pose_encoder, face_projector=face_projector)
+        self.register_to_config(identity_mode=identity_mode)
+        self.vae_scale_factor = 2 ** (len(vae.config.block_out_channels) - 1)
+        self.video_processor = VideoProcessor(do_resize=True,
+                                              vae_scale_factor=self.vae_scale_factor)
+        if pose_encoder is not None:
+            width = unet.config.block_out_channels[0]
+            if pose_encoder.config.out_channels != width or self.vae_scale_factor != 8:
+                raise ValueError(f"the pose encoder gives {pose_encoder.config.out_channels} "
+                                 f"channels at 1/8 size; this UNet/VAE needs {width} at "
+                                 f"1/{self.vae_scale_factor}")
+            install_pose(unet)
+        if face_projector is not None:
+            install_identity(unet, face_projector.config.num_tokens, identity_mode)
+
+    # ----------------------------------------------------------------------------- save/load
+
+    def save_pretrained(self, save_directory: str | Path, **kwargs) -> None:
+        """diffusers layout; the UNet folder stays a stock UNet and the identity processors'
+        weights go to face_projector/identity_processors.safetensors."""
+        if self.face_projector is None or not identity_processors(self.unet):
+            return super().save_pretrained(save_directory, **kwargs)
+        folder = Path(save_directory) / "face_projector"
+        folder.mkdir(parents=True, exist_ok=True)
+        save_file({k: v.detach().cpu().contiguous() for k, v in
+                   identity_state_dict(self.unet).items()}, folder / IDENTITY_WEIGHTS)
+        processors = self.unet.attn_processors
+        remove_identity(self.unet)
+        try:
+            super().save_pretrained(save_directory, **kwargs)
+        finally:
+            self.unet.set_attn_processor(processors)
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: str | Path, **kwargs
+                        ) -> AnimationPipeline:
+        """diffusers' loader, then the identity processors' weights (unless a face projector
+        was passed in)."""
+        pipe = super().from_pretrained(pretrained_model_name_or_path, **kwargs)
+        if identity_processors(pipe.unet) and "face_projector" not in kwargs:
+            path = Path(pretrained_model_name_or_path) / "face_projector" / IDENTITY_WEIGHTS
+            if not path.is_file():
+                path = hf_hub_download(str(pretrained_model_name_or_path),
+                                       f"face_projector/{IDENTITY_WEIGHTS}",
+                                       revision=kwargs.get("revision"),
+                                       cache_dir=kwargs.get("cache_dir"),
+                                       token=kwargs.get("token"))
+            load_identity_state_dict(pipe.unet, load_file(path))
+        return pipe
+
+    # ----------------------------------------------------------------------------- encoders
+
+    def _encode_clip(self, image: PIL.Image.Image, device: torch.device) -> torch.Tensor:
+        """CLIP image token (1, 1, D), preprocessed exactly as diffusers' SVD pipeline."""
+        dtype = next(self.image_encoder.parameters()).dtype
+        pixels = self.video_processor.numpy_to_pt(self.video_processor.pil_to_numpy(image))
+        pixels = _resize_with_antialiasing(pixels * 2.0 - 1.0, (224, 224))
+        pixels = (pixels + 1.0) / 2.0
+        pixels = self.feature_extractor(images=pixels, do_normalize=True, do_center_crop=False,
+                                        do_resize=False, do_rescale=False,
+                                        return_tensors="pt").pixel_values
+        return self.image_encoder(pixels.to(device=device, dtype=dtype)).image_embeds[:, None]
+
+    def _encode_vae(self, pixels: torch.Tensor, noise_aug_strength: float,
+                    generator: torch.Generator | None, dtype: torch.dtype) -> torch.Tensor:
+        """Noise-augmented VAE latent (1, 4, h, w) of pixels (1, 3, H, W) in [-1, 1]."""
+        noise = randn_tensor(pixels.shape, generator=generator, device=pixels.device,
+                             dtype=pixels.dtype)
+        pixels = pixels + noise_aug_strength * noise
+        upcast = self.vae.dtype == torch.float16 and self.vae.config.force_upcast
+        if upcast:
+            self.vae.to(dtype=torch.float32)
+        latent = self.vae.encode(pixels.to(dtype=self.vae.dtype)).latent_dist.mode()
+        if upcast:
+            self.vae.to(dtype=torch.float16)
+        return latent.to(dtype)
+
+    def _decode(self, latents: torch.Tensor, chunk: int):
+        """Yield decoded frames (c, 3, H, W) in [-1, 1], `chunk` frames at a time."""
+        latents = 1 / self.vae.config.scaling_factor * latents.flatten(0, 1)
+        for i in range(0, latents.shape[0], chunk):
+            part = latents[i : i + chunk].to(self.vae.dtype)
+            yield self.vae.decode(part, num_frames=part.shape[0]).sample.float()
+
+    def _context(self, clip: torch.Tensor, face_embedding, identity_strength: float
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(conditional, unconditional) cross-attention context: CLIP token [+ face tokens]."""
+        processors = identity_processors(self.unet)
+        if face_embedding is not None and self.face_projector is None:
+            raise InputError("This model has no identity module: load a preset with one, "
+                             "or leave the face embedding out.")
+        if processors:
+            num_tokens = next(iter(processors.values())).num_tokens
+            use = face_embedding is not None and identity_strength != 0
+            if use:
+                face = torch.as_tensor(np.asarray(face_embedding, dtype=np.float32))
+                if face.numel() != self.face_projector.config.id_embeddings_dim:
+                    raise InputError(f"The face embedding must have "
+                                     f"{self.face_projector.config.id_embeddings_dim} values, "
+                                     f"got {face.numel()}: pass the ArcFace embedding.")
+                tokens = self.face_projector(face.reshape(1, -1).to(clip.device), clip)
+            else:
+                tokens = clip.new_zeros(1, num_tokens, clip.shape[-1])
+            set_identity(self.unet, strength=identity_strength if use else 0.0)
+            clip = torch.cat([clip, tokens.to(clip.dtype)], dim=1)
+        return clip, torch.zeros_like(clip)
+
+    # ----------------------------------------------------------------------------- denoising
+
+    def _unet(self, sample, t, context, time_ids, pose) -> torch.Tensor:
+        injector = pose_injector(self.unet)
+        if injector is None:
+            return self.unet(sample, t, encoder_hidden_states=context, added_time_ids=time_ids,
+                             return_dict=False)[0]
+        with injector.use(pose):
+            return self.unet(sample, t, encoder_hidden_states=context, added_time_ids=time_ids,
+                             return_dict=False)[0]
+
+    def _predict(self, latents, t, image_latent, cond, uncond, time_ids, guidance, pose,
+                 cfg_mode: str) -> torch.Tensor:
+        """Guided noise prediction for one window (1, n, 4, h, w)."""
+        x = self.scheduler.scale_model_input(latents, t)
+        image = image_latent[:, None].expand(-1, x.shape[1], -1, -1, -1)
+        cond_in = torch.cat([x, image], dim=2)
+        if guidance is None:
+            return self._unet(cond_in, t, cond, time_ids, pose)
+        uncond_in = torch.cat([x, torch.zeros_like(image)], dim=2)
+        if cfg_mode == "batched":
+            pred = self._unet(torch.cat([uncond_in, cond_in]), t, torch.cat([uncond, cond]),
+                              torch.cat([time_ids, time_ids]), pose)
+            pred_uncond, pred_cond = pred.chunk(2)
+        else:
+            pred_uncond = self._unet(uncond_in, t, uncond, time_ids, None)
+            pred_cond = self._unet(cond_in, t, cond, time_ids, pose)
+        return pred_uncond + guidance * (pred_cond - pred_uncond)
+
+    def _sample_blended(self, latents, windows, anchor, image_latent, predict, tick
+                        ) -> torch.Tensor:
+        """All windows every step; their predictions blended, one scheduler step per step."""
+        weights = [w.to(latents.device, latents.dtype).view(1, -1, 1, 1, 1)
+                   for w in blend_weights(windows, latents.shape[1], anchor)]
+        for t in self.scheduler.timesteps:
+            noise_pred = torch.zeros_like(latents)
+            for w, idx in enumerate(windows):
+                noise_pred[:, idx] += weights[w] * predict(latents[:, idx], t, image_latent, idx)
+                tick(w)
+            latents = self.scheduler.step(noise_pred, t, latents).prev_sample
+        return latents
+
+    def _sample_continued(self, latents, windows, anchor, image_latent, predict, tick,
+                          noise_aug_strength, generator, decode_chunk_size, sink
+                          ) -> torch.Tensor:
+        """Windows one after another; window k > 0 is conditioned on window k-1's last frame
+        (its decoded pixels, noise-augmented and encoded, replace the image latent), which it
+        shares as frame 0 and does not output again. Returns the output frames' latents."""
+        outputs, last_frame = [], None
+        for w, idx in enumerate(windows):
+            if w > 0:
+                self.scheduler.set_timesteps(len(self.scheduler.timesteps), device=latents.device)
+                image_latent = self._encode_vae(last_frame, noise_aug_strength, generator,
+                                                latents.dtype)
+            lat = latents[:, idx]
+            for t in self.scheduler.timesteps:
+                lat = self.scheduler.step(predict(lat, t, image_latent, idx), t, lat).prev_sample
+                tick(w)
+            new = lat[:, (int(anchor) if w == 0 else 1):]
+            outputs.append(new)
+            if sink is None:
+                last_frame = next(self._decode(lat[:, -1:], 1))
+            else:
+                for frames in self._decode(new, decode_chunk_size):
+                    sink.add(frames)
+                last_frame = frames[-1:]
+        return torch.cat(outputs, dim=1)
+
+    @torch.no_grad()
+    def __call__(
+        self,
+        image: PIL.Image.Image | np.ndarray,
+        skeleton: np.ndarray | Sequence[np.ndarray] | None = None,
+        *,
+        dense: np.ndarray | Sequence[np.ndarray] | None = None,
+        reference_pose: np.ndarray | None = None,
+        face_embedding: np.ndarray | torch.Tensor | None = None,
+        num_frames: int | None = None,
+        height: int | None = None,
+        width: int | None = None,
+        num_inference_steps: int = _DEFAULTS.num_inference_steps,
+        min_guidance_scale: float = _DEFAULTS.min_guidance_scale,
+        max_guidance_scale: float = _DEFAULTS.max_guidance_scale,
+        fps: int = _DEFAULTS.fps,
+        motion_bucket_id: int = _DEFAULTS.motion_bucket_id,
+        noise_aug_strength: float = _DEFAULTS.noise_aug_strength,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+        window: int = _DEFAULTS.window,
+        overlap: int = _DEFAULTS.overlap,
+        decode_chunk_size: int = _DEFAULTS.decode_chunk_size,
+        cfg_mode: str = _DEFAULTS.cfg_mode,
+        pose_strength: float = _DEFAULTS.pose_strength,
+        identity_strength: float = _DEFAULTS.identity_strength,
+        continuation: bool = _DEFAULTS.continuation,
+        callback: Callable[[int, int, int], None] | None = None,
+        writer: Callable[[np.ndarray], None] | None = None,
+        output_type: str = "np",
+    ) -> AnimationPipelineOutput:
+        """Animate `image` along the pose frames.
+
+        Args:
+            image: the portrait, PIL or uint8 RGB (H, W, 3).
+            skeleton: skeleton maps, uint8 RGB (T, H, W, 3) or a list of (H, W, 3); T frames out.
+            dense: dense maps, same form and length as `skeleton`.
+            reference_pose: the portrait's own skeleton map (H, W, 3): every window's frame-0
+                anchor, its output frame dropped. None = no anchor.
+            face_embedding: raw ArcFace embedding (512,); None = identity off. An all-zero
+                embedding (no face found) goes through the projector, as in StableAnimator.
+            num_frames: frame count when no pose frames are given.
+            height, width: output size (multiples of 8); default: the pose frames' size, else
+                the image's rounded down to multiples of 8.
+            seed / generator: a seed makes a CPU generator; a generator wins over a seed.
+            window, overlap, continuation: long-clip windows (see the module docstring).
+            cfg_mode: "batched" or "sequential" classifier-free guidance.
+            callback: called as callback(step, total, window) after every window pass; step
+                counts passes done (1..total), total = num_inference_steps * number of windows,
+                window is the index of the window just denoised.
+            writer: if given, receives each uint8 (H, W, 3) frame in order and nothing is kept.
+            output_type: "np" (uint8 (T, H, W, 3)), "pil" or "latent".
+            Other arguments as in diffusers' StableVideoDiffusionPipeline / GenerationConfig.
+        """
+        image, skeleton, dense, reference_pose, num_frames, height, width = _check_inputs(
+            self, image, skeleton, dense, reference_pose, num_frames, height, width)
+        if cfg_mode not in ("batched", "sequential"):
+            raise InputError(f"cfg_mode must be 'batched' or 'sequential', got {cfg_mode!r}.")
+        if output_type not in ("np", "pil", "latent"):
+            raise InputError(f"output_type must be 'np', 'pil' or 'latent', got {output_type!r}.")
+        if decode_chunk_size < 1:
+            raise InputError("decode_chunk_size must be at least 1.")
+        anchor = reference_pose is not None
+        clip_len = num_frames + int(anchor)
+        if continuation:
+            windows = plan_windows(clip_len, window, 1)
+        else:
+            windows = plan_windows(num_frames, window, overlap, anchor)
+
+        device = self._execution_device
+        if generator is None and seed is not None:
+            generator = torch.Generator().manual_seed(seed)
+
+        # Conditioning, in diffusers' order (the generator's draws must match its pipeline).
+        clip = self._encode_clip(image, device)
+        dtype = clip.dtype
+        cond, uncond = self._context(clip, face_embedding, identity_strength)
+        pixels = self.video_processor.preprocess(image, height=height, width=width).to(device)
+        image_latent = self._encode_vae(pixels, noise_aug_strength, generator, dtype)
+        time_ids = torch.tensor([[fps - 1, motion_bucket_id, noise_aug_strength]], dtype=dtype,
+                                device=device)
+        self.scheduler.set_timesteps(num_inference_steps, device=device)
+        shape = (1, clip_len, self.vae.config.latent_channels, height // self.vae_scale_factor,
+                 width // self.vae_scale_factor)
+        latents = randn_tensor(shape, generator=generator, device=device, dtype=dtype)
+        latents = latents * self.scheduler.init_noise_sigma
+
+        pose = _PoseFeatures(self, skeleton, dense, reference_pose, (height, width),
+                             pose_strength, device)
+        do_cfg = max(min_guidance_scale, max_guidance_scale) > 1
+
+        def predict(lat: torch.Tensor, t, image_lat: torch.Tensor, idx: list[int]) -> torch.Tensor:
+            guidance = None
+            if do_cfg:
+                guidance = torch.linspace(min_guidance_scale, max_guidance_scale, len(idx))
+                guidance = guidance.to(device, dtype).view(1, -1, 1, 1, 1)
+            return self._predict(lat, t, image_lat, cond, uncond, time_ids, guidance, pose(idx),
+                                 cfg_mode)
+
+        sink = None if output_type == "latent" else _FrameSink(writer, output_type, num_frames)
+        total = num_inference_steps * len(windows)
+        done = 0
+        with self.progress_bar(total=total) as bar:
+
+            def tick(w: int) -> None:
+                nonlocal done
+                done += 1
+                bar.update()
+                if callback is not None:
+                    callback(done, total, w)
+
+            if continuation:
+                latents = self._sample_continued(latents, windows, anchor, image_latent, predict,
+                                                 tick, noise_aug_strength, generator,
+                                                 decode_chunk_size, sink)
+            else:
+                latents = self._sample_blended(latents, windows, anchor, image_latent, predict,
+                                               tick)[:, int(anchor):]
+                if sink is not None:
+                    for frames in self._decode(latents, decode_chunk_size):
+                        sink.add(frames)
+
+        self.maybe_free_model_hooks()
+        if output_type == "latent":
+            return AnimationPipelineOutput(frames=latents)
+        return AnimationPipelineOutput(frames=sink.result())
+
+
+def _check_inputs(pipe: AnimationPipeline, image, skeleton, dense, reference_pose, num_frames,
+                  height, width) -> tuple:
+    """Validate and normalise the inputs a user gives; InputError names the fix."""
+    image = _as_image(image)
+    if skeleton is not None:
+        skeleton = _as_frames(skeleton, "Skeleton")
+    if dense is not None:
+        dense = _as_frames(dense, "Dense")
+    if (skeleton is not None or dense is not None) and pipe.pose_encoder is None:
+        raise InputError("This model has no pose encoder: load a preset with one.")
+    if reference_pose is not None:
+        if skeleton is None:
+            raise InputError("A reference pose needs skeleton frames to go with it.")
+        reference_pose = _as_frames(np.asarray(reference_pose)[None], "Reference pose")[0]
+        if reference_pose.shape != skeleton[0].shape:
+            raise InputError(f"The reference pose is {reference_pose.shape[:2]} but the "
+                             f"skeleton frames are {skeleton[0].shape[:2]}: render both "
+                             "at one size.")
+    lengths = {len(x) for x in (skeleton, dense) if x is not None}
+    if len(lengths) > 1:
+        raise InputError(f"Skeleton and dense frames differ in number ({sorted(lengths)}): "
+                         "render both from the same pose sequence.")
+    if lengths:
+        if num_frames is not None and num_frames not in lengths:
+            raise InputError(f"num_frames={num_frames} but {lengths.pop()} pose frames were "
+                             "given: leave num_frames out.")
+        num_frames = lengths.pop()
+    elif num_frames is None:
+        raise InputError("Give pose frames or num_frames.")
+    if height is None or width is None:
+        source = skeleton if skeleton is not None else dense
+        h, w = source[0].shape[:2] if source is not None else (image.height, image.width)
+        height, width = height or h // 8 * 8, width or w // 8 * 8
+    if height % 8 or width % 8 or height < 8 or width < 8:
+        raise InputError(f"Height and width must be positive multiples of 8, got "
+                         f"{height}x{width}.")
+    return image, skeleton, dense, reference_pose, num_frames, height, width
+
+
+class _PoseFeatures:
+    """Pose features of a window's clip frames (anchor = clip frame 0), cached up to
+    `pipe.pose_cache_bytes` since they do not change between steps."""
+
+    def __init__(self, pipe: AnimationPipeline, skeleton, dense, reference, size, strength,
+                 device):
+        self.pipe, self.skeleton, self.dense, self.reference = pipe, skeleton, dense, reference
+        self.size, self.strength, self.device = size, strength, device
+        self.cache: dict[tuple[int, ...], torch.Tensor] = {}
+        self.cached_bytes = 0
+
+    def _pixels(self, frames: list[np.ndarray]) -> torch.Tensor:
+        x = torch.from_numpy(np.stack(frames)).to(self.device).permute(0, 3, 1, 2).float()
+        if x.shape[-2:] != self.size:
+            x = F.interpolate(x, size=self.size, mode="bilinear", antialias=True)
+        return x / 127.5 - 1.0
+
+    def __call__(self, idx: list[int]) -> torch.Tensor | None:
+        if self.strength == 0 or (self.skeleton is None and self.dense is None):
+            return None
+        key = tuple(idx)
+        if key in self.cache:
+            return self.cache[key]
+        anchor = self.reference is not None
+        encoder = self.pipe.pose_encoder
+        out = None
+        if self.skeleton is not None:
+            frames = [self.reference if anchor and i == 0 else self.skeleton[i - anchor]
+                      for i in idx]
+            out = encoder(self._pixels(frames), None)
+        if self.dense is not None:
+            # The anchor has no dense map: the dense branch adds nothing to it.
+            rows = [j for j, i in enumerate(idx) if not (anchor and i == 0)]
+            d = encoder(None, self._pixels([self.dense[idx[j] - anchor] for j in rows]))
+            if d is not None:
+                rows = torch.tensor(rows, device=d.device)
+                out = (torch.zeros(len(idx), *d.shape[1:], device=d.device, dtype=d.dtype)
+                       if out is None else out).index_add(0, rows, d)
+        if out is not None:
+            out = (out * self.strength).to(self.pipe.unet.dtype)
+            if self.cached_bytes + out.nbytes <= self.pipe.pose_cache_bytes:
+                self.cache[key] = out
+                self.cached_bytes += out.nbytes
+        return out
+
+
+class _FrameSink:
+    """Turns decoded chunks into uint8 frames, streamed to a writer or kept (never float)."""
+
+    def __init__(self, writer, output_type: str, num_frames: int):
+        self.writer, self.output_type, self.num_frames = writer, output_type, num_frames
+        self.frames: np.ndarray | None = None
+        self.count = 0
+
+    def add(self, chunk: torch.Tensor) -> None:
+        frames = ((chunk * 0.5 + 0.5).clamp(0, 1) * 255).round().to(torch.uint8)
+        frames = frames.permute(0, 2, 3, 1).cpu().numpy()
+        if self.writer is not None:
+            for frame in frames:
+                self.writer(frame)
+        else:
+            if self.frames is None:
+                self.frames = np.empty((self.num_frames, *frames.shape[1:]), np.uint8)
+            self.frames[self.count : self.count + len(frames)] = frames
+        self.count += len(frames)
+
+    def result(self) -> np.ndarray | list[PIL.Image.Image] | None:
+        if self.writer is not None:
+            return None
+        if self.output_type == "pil":
+            return [PIL.Image.fromarray(f) for f in self.frames]
+        return self.frames

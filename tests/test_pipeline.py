@@ -1,0 +1,310 @@
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+
+import numpy as np
+import PIL.Image
+import pytest
+import torch
+from diffusers import StableVideoDiffusionPipeline
+from safetensors.torch import load_file
+
+from animator.config import GenerationConfig
+from animator.errors import InputError
+from animator.models.tiny import tiny_components, tiny_pipeline
+from animator.models.unet import identity_processors, remove_identity, remove_pose
+from animator.pipeline import AnimationPipeline, blend_weights, plan_windows
+
+SIZE = 64
+STEPS = 2
+# CFG on (ramp 1 -> 3), diffusers' micro-conditioning defaults.
+CALL = dict(height=SIZE, width=SIZE, num_inference_steps=STEPS, min_guidance_scale=1.0,
+            max_guidance_scale=3.0, fps=7, motion_bucket_id=127, noise_aug_strength=0.02,
+            decode_chunk_size=4)
+
+
+def _rgb(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)
+
+
+@pytest.fixture(scope="module")
+def image() -> np.ndarray:
+    return _rgb((SIZE, SIZE, 3), 0)
+
+
+@pytest.fixture(scope="module")
+def skeleton() -> np.ndarray:
+    return _rgb((8, SIZE, SIZE, 3), 1)
+
+
+@pytest.fixture(scope="module")
+def face() -> np.ndarray:
+    return np.random.default_rng(2).standard_normal(512).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def live():
+    """Tiny pipeline whose pose and identity weights are non-zero."""
+    return tiny_pipeline(random_init=True)
+
+
+def _latents(pipe, *args, **kwargs) -> torch.Tensor:
+    return pipe(*args, **{**CALL, "seed": 0, "output_type": "latent", **kwargs}).frames
+
+
+# ------------------------------------------------------------------------ window planning
+
+@pytest.mark.parametrize("anchor", [False, True])
+def test_plan_for_long_clip_computes_few_frames(anchor):
+    windows = plan_windows(150, 72, 6, anchor)
+    assert sum(map(len, windows)) <= 1.10 * 150
+    assert len(windows) == 3 and all(len(w) <= 72 for w in windows)
+    frames = [i for w in windows for i in w]
+    assert set(frames) == set(range(int(anchor), 150 + int(anchor))) | ({0} if anchor else set())
+    for a, b in zip(windows, windows[1:], strict=False):
+        assert len(set(a[int(anchor):]) & set(b)) == 6
+    if anchor:
+        assert all(w[0] == 0 and 0 not in w[1:] for w in windows)
+
+
+@pytest.mark.parametrize("n,window,overlap,anchor", [
+    (1, 16, 4, False), (16, 16, 4, False), (17, 16, 4, False), (16, 16, 4, True),
+    (100, 16, 0, False), (37, 5, 3, True), (1000, 72, 6, True),
+])
+def test_plan_covers_every_frame_with_minimal_windows(n, window, overlap, anchor):
+    windows = plan_windows(n, window, overlap, anchor)
+    span = window - int(anchor)
+    minimal = 1 if n <= span else -(-(n - overlap) // (span - overlap))
+    assert len(windows) == minimal
+    assert all(len(w) <= window for w in windows)
+    body = [w[int(anchor):] for w in windows]
+    assert all(w == list(range(w[0], w[0] + len(w))) for w in body)
+    assert body[0][0] == int(anchor) and body[-1][-1] == n - 1 + int(anchor)
+    for a, b in zip(body, body[1:], strict=False):
+        assert a[-1] - b[0] + 1 == overlap
+    weights = blend_weights(windows, n + int(anchor), anchor)
+    total = torch.zeros(n + int(anchor))
+    for idx, w in zip(windows, weights, strict=True):
+        assert (w > 0).all()
+        total[idx] += w
+    torch.testing.assert_close(total, torch.ones_like(total))
+
+
+def test_plan_rejects_windows_without_room():
+    with pytest.raises(InputError, match="window of at least 6"):
+        plan_windows(20, 5, 4, anchor=True)
+
+
+# ------------------------------------------------------------------------ sampling
+
+def test_matches_diffusers_svd_pipeline(image):
+    parts = tiny_components(0)
+    ours = AnimationPipeline(**parts)
+    svd = StableVideoDiffusionPipeline(**parts)
+    for pipe in (ours, svd):
+        pipe.set_progress_bar_config(disable=True)
+    kwargs = dict(CALL, num_frames=8)
+    theirs = svd(PIL.Image.fromarray(image), generator=torch.Generator().manual_seed(0),
+                 output_type="latent", **kwargs).frames
+    assert (ours(image, seed=0, output_type="latent", **kwargs).frames - theirs).abs().max() <= 1e-5
+    theirs = svd(PIL.Image.fromarray(image), generator=torch.Generator().manual_seed(0),
+                 output_type="np", **kwargs).frames[0]
+    frames = ours(image, seed=0, **kwargs).frames
+    assert frames.dtype == np.uint8 and frames.shape == (8, SIZE, SIZE, 3)
+    assert np.abs(frames.astype(np.float32) / 255 - theirs).max() <= 0.5 / 255 + 1e-5
+
+
+def test_full_pipeline_without_pose_or_face_matches_diffusers(image):
+    pipe = tiny_pipeline(random_init=True)
+    ours = _latents(pipe, image, num_frames=8)
+    remove_identity(pipe.unet)
+    remove_pose(pipe.unet)
+    svd = StableVideoDiffusionPipeline(vae=pipe.vae, image_encoder=pipe.image_encoder,
+                                       unet=pipe.unet, scheduler=pipe.scheduler,
+                                       feature_extractor=pipe.feature_extractor)
+    svd.set_progress_bar_config(disable=True)
+    theirs = svd(PIL.Image.fromarray(image), generator=torch.Generator().manual_seed(0),
+                 output_type="latent", num_frames=8, **CALL).frames
+    assert (ours - theirs).abs().max() <= 1e-5
+
+
+def test_zero_initialised_controls_change_nothing(image, skeleton, face):
+    pipe = tiny_pipeline()
+    plain = _latents(pipe, image, num_frames=8)
+    controlled = _latents(pipe, image, skeleton, dense=skeleton[::-1], face_embedding=face)
+    torch.testing.assert_close(controlled, plain, atol=1e-6, rtol=0)
+
+
+def test_trained_controls_change_the_output(live, image, skeleton, face):
+    plain = _latents(live, image, num_frames=8)
+    posed = _latents(live, image, skeleton)
+    faced = _latents(live, image, num_frames=8, face_embedding=face)
+    assert (posed - plain).abs().max() > 1e-3
+    assert (faced - plain).abs().max() > 1e-3
+    half = _latents(live, image, skeleton, pose_strength=0.5)
+    assert (half - plain).abs().max() < (posed - plain).abs().max()
+    assert torch.equal(_latents(live, image, skeleton, pose_strength=0.0), plain)
+
+
+def test_identity_strength_zero_equals_no_identity(live, image, skeleton, face):
+    off = _latents(live, image, skeleton, face_embedding=face, identity_strength=0.0)
+    assert torch.equal(off, _latents(live, image, skeleton))
+
+
+def test_sequential_cfg_equals_batched(live, image, skeleton, face):
+    # One guided prediction with pose and face tokens: the CFG arithmetic itself.
+    gen = torch.Generator().manual_seed(0)
+    live.scheduler.set_timesteps(3)
+    t = live.scheduler.timesteps[1]
+    latents, image_latent = torch.randn(1, 8, 4, 8, 8, generator=gen), torch.randn(1, 4, 8, 8)
+    cond = torch.randn(1, 5, 32, generator=gen)
+    time_ids = torch.tensor([[6.0, 127.0, 0.02]])
+    guidance = torch.linspace(1.0, 3.0, 8).view(1, 8, 1, 1, 1)
+    with torch.no_grad():
+        pose = live.pose_encoder(torch.from_numpy(skeleton).permute(0, 3, 1, 2) / 127.5 - 1)
+        preds = [live._predict(latents, t, image_latent, cond, torch.zeros_like(cond), time_ids,
+                               guidance, pose, mode) for mode in ("batched", "sequential")]
+    torch.testing.assert_close(preds[1], preds[0], atol=1e-5, rtol=1e-5)
+    # End to end. Euler's first step from sigma_max = 700 cancels latents of size ~700*|x|, so
+    # float32 keeps ~1e-4 of them; after a few steps at small sigma the clips agree to ~1e-5.
+    kwargs = dict(dense=skeleton[::-1], face_embedding=face, reference_pose=skeleton[3],
+                  num_inference_steps=4)
+    batched = _latents(live, image, skeleton, cfg_mode="batched", **kwargs)
+    sequential = _latents(live, image, skeleton, cfg_mode="sequential", **kwargs)
+    torch.testing.assert_close(sequential, batched, atol=5e-5, rtol=0)
+
+
+def test_long_clip_in_windows_streams_every_frame(live, image, face):
+    poses = _rgb((20, SIZE, SIZE, 3), 5)
+    calls, written = [], []
+    kwargs = dict(CALL, seed=1, window=8, overlap=2, face_embedding=face,
+                  reference_pose=poses[0], decode_chunk_size=3)
+    live(image, poses, writer=written.append, callback=lambda *a: calls.append(a), **kwargs)
+    windows = plan_windows(20, 8, 2, anchor=True)
+    assert len(windows) >= 3
+    assert len(written) == 20 and all(f.shape == (SIZE, SIZE, 3) for f in written)
+    total = STEPS * len(windows)
+    assert calls == [(k + 1, total, k % len(windows)) for k in range(total)]
+    frames = live(image, poses, **kwargs).frames
+    assert frames.shape == (20, SIZE, SIZE, 3)
+    assert np.array_equal(np.stack(written), frames)
+
+
+def test_anchor_frame_is_dropped_and_changes_the_clip(live, image, skeleton):
+    with_anchor = _latents(live, image, skeleton, reference_pose=skeleton[0])
+    without = _latents(live, image, skeleton)
+    assert with_anchor.shape == without.shape == (1, 8, 4, SIZE // 8, SIZE // 8)
+    assert not torch.allclose(with_anchor, without)
+
+
+def test_continuation_conditions_on_the_previous_last_frame(live, image, face, monkeypatch):
+    poses = _rgb((13, SIZE, SIZE, 3), 6)
+    kwargs = dict(CALL, seed=3, window=6, face_embedding=face, reference_pose=poses[0],
+                  continuation=True)
+    encoded = []
+    encode = live._encode_vae
+    monkeypatch.setattr(live, "_encode_vae", lambda px, *a: encoded.append(px) or encode(px, *a))
+    frames = live(image, poses, **kwargs).frames
+    assert frames.shape == (13, SIZE, SIZE, 3)
+    # Clip frame 0 is the anchor; neighbours share one frame: [0..5], [5..9], [9..13].
+    windows = plan_windows(14, 6, 1)
+    assert [w[0] for w in windows[1:]] == [w[-1] for w in windows[:-1]]
+    assert len(encoded) == len(windows)  # the portrait, then each window's last frame
+    for px, w in zip(encoded[1:], windows, strict=False):
+        pixels = ((px[0].permute(1, 2, 0) * 0.5 + 0.5).clamp(0, 1) * 255).round()
+        assert np.array_equal(pixels.to(torch.uint8).numpy(), frames[w[-1] - 1])
+    # The first window is sampled exactly as a clip of its own.
+    monkeypatch.undo()
+    n = len(windows[0]) - 1
+    first = live(image, poses[:n], **dict(kwargs, continuation=False)).frames
+    assert np.array_equal(frames[:n], first)
+
+
+def test_output_types(live, image, skeleton):
+    pil = live(image, skeleton[:2], **CALL, seed=0, output_type="pil").frames
+    np_frames = live(image, skeleton[:2], **CALL, seed=0).frames
+    assert len(pil) == 2 and isinstance(pil[0], PIL.Image.Image)
+    assert np.array_equal(np.asarray(pil[1]), np_frames[1])
+
+
+def test_generation_config_fields_are_call_arguments():
+    params = inspect.signature(AnimationPipeline.__call__).parameters
+    config = dataclasses.asdict(GenerationConfig())
+    assert set(config) <= set(params)
+    for name, value in config.items():
+        if params[name].default is not inspect.Parameter.empty and name not in (
+                "seed", "height", "width"):
+            assert params[name].default == value, name
+
+
+def test_bad_inputs_raise_input_error(live, image, skeleton):
+    with pytest.raises(InputError, match="uint8"):
+        live(image, skeleton.astype(np.float32), **CALL)
+    with pytest.raises(InputError, match="differ in number"):
+        live(image, skeleton, dense=skeleton[:3], **CALL)
+    with pytest.raises(InputError, match="multiples of 8"):
+        live(image, skeleton, **dict(CALL, height=60))
+    with pytest.raises(InputError, match="num_frames"):
+        live(image, **CALL)
+    with pytest.raises(InputError, match="512"):
+        live(image, skeleton, face_embedding=np.zeros(128), **CALL)
+    with pytest.raises(InputError, match="pose encoder"):
+        tiny_pipeline(pose=False)(image, skeleton, **CALL)
+
+
+# ------------------------------------------------------------------------ save / load / devices
+
+def test_save_load_round_trip(tmp_path, image, skeleton, face):
+    pipe = tiny_pipeline(seed=4, random_init=True, identity_mode="normalized")
+    kwargs = dict(dense=skeleton[::-1], face_embedding=face, reference_pose=skeleton[0])
+    before = pipe(image, skeleton, **CALL, seed=0, **kwargs).frames
+    pipe.save_pretrained(tmp_path)
+    assert len(identity_processors(pipe.unet)) == 6  # still installed after saving
+    unet_keys = load_file(tmp_path / "unet" / "diffusion_pytorch_model.safetensors")
+    assert not any(".processor." in k for k in unet_keys)  # a stock diffusers UNet folder
+    identity = load_file(tmp_path / "face_projector" / "identity_processors.safetensors")
+    assert len(identity) == 12 and all(k.endswith(("id_to_k.weight", "id_to_v.weight"))
+                                       for k in identity)
+    assert json.loads((tmp_path / "model_index.json").read_text())["identity_mode"] == "normalized"
+
+    loaded = AnimationPipeline.from_pretrained(tmp_path)
+    for name in ("unet", "vae", "image_encoder", "pose_encoder", "face_projector"):
+        ours, theirs = getattr(pipe, name).state_dict(), getattr(loaded, name).state_dict()
+        assert ours.keys() == theirs.keys()
+        assert all(torch.equal(ours[k], theirs[k]) for k in ours), name
+    assert all(p.mode == "normalized" for p in identity_processors(loaded.unet).values())
+    after = loaded(image, skeleton, **CALL, seed=0, **kwargs).frames
+    # transformers' loader leaves the CLIP weights at other memory alignments, which moves
+    # float32 sums by ~1e-7; frames agree to the 8-bit rounding.
+    assert np.abs(after.astype(int) - before.astype(int)).max() <= 1
+
+
+def test_model_cpu_offload_keeps_controls_in_place(image, skeleton, face):
+    pipe = tiny_pipeline(random_init=True)
+    ref = _latents(pipe, image, skeleton, face_embedding=face)
+    pipe.enable_model_cpu_offload(device="cpu")
+    out = _latents(pipe, image, skeleton, face_embedding=face)
+    assert torch.equal(out, ref)
+    assert len(identity_processors(pipe.unet)) == 6
+    device = pipe.unet.conv_in.weight.device
+    assert all(p.id_to_k.weight.device == device for p in identity_processors(pipe.unet).values())
+
+
+def test_bf16_pipeline_runs(image, skeleton, face):
+    pipe = tiny_pipeline(random_init=True, dtype=torch.bfloat16)
+    frames = pipe(image, skeleton[:4], face_embedding=face, **dict(CALL, num_inference_steps=1),
+                  seed=0).frames
+    assert frames.shape == (4, SIZE, SIZE, 3) and frames.dtype == np.uint8
+
+
+@pytest.mark.slow
+def test_compiled_unet_in_the_pipeline(image, skeleton, face):
+    pipe = tiny_pipeline(random_init=True)
+    kwargs = dict(face_embedding=face, num_inference_steps=3)
+    eager = _latents(pipe, image, skeleton, **kwargs)
+    pipe.unet = torch.compile(pipe.unet)
+    assert len(identity_processors(pipe.unet)) == 6
+    compiled = _latents(pipe, image, skeleton, **kwargs)
+    torch.testing.assert_close(compiled, eager, atol=1e-4, rtol=1e-4)
