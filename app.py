@@ -1,14 +1,22 @@
-"""The Gradio app: portrait + driving video (or a built-in motion) -> pose preview.
+"""The Gradio app: portrait + driving video (or a built-in motion) -> animated clip.
 
 UI only: every step runs in `animator.Animator`. `demo` is built at import so that
-Hugging Face Spaces and `gradio app.py` find it; `python app.py` launches it.
+Hugging Face Spaces and `gradio app.py` find it; `python app.py` launches it. Settings
+come from flags (`python app.py --help`) or, on Spaces, from ANIMATOR_* variables.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextvars
+import functools
+import json
 import logging
 import os
+import threading
+
+import spaces  # ZeroGPU needs it imported before torch
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -16,23 +24,29 @@ import gradio as gr  # noqa: E402
 
 from animator.animate import Animator  # noqa: E402
 from animator.config import InputLimits, RetargetConfig  # noqa: E402
-from animator.errors import InputError  # noqa: E402
+from animator.errors import Cancelled, InputError  # noqa: E402
+from animator.estimate import describe_seconds, estimate_cpu_seconds  # noqa: E402
 from animator.pose.motions import MOTIONS  # noqa: E402
+from animator.weights import PRESETS, get_preset  # noqa: E402
 
 log = logging.getLogger("animator.app")
 NO_MOTION = "(use the uploaded video)"
+AUTO_SIZE = "auto (from the portrait)"
+SIZES = [AUTO_SIZE, "576x1024", "1024x576", "512x512", "768x768", "320x576", "256x256"]
 EXAMPLES = [["assets/portraits/astronaut.jpg", "assets/driving/astronaut_sway.mp4", NO_MOTION],
             ["assets/portraits/astronaut.jpg", None, "wave"]]
 MULTIPLIER_GROUPS = ("head", "arms", "legs", "hands")
+GPU_SECONDS = 300  # ZeroGPU time slot asked for one generation
 
 
 def _user_errors(fn):
     """Turn failures into messages the page (and gradio_client) shows; keep serving."""
 
+    @functools.wraps(fn)
     def wrapped(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except InputError as e:
+        except (InputError, Cancelled) as e:
             raise gr.Error(str(e)) from e
         except gr.Error:
             raise
@@ -43,41 +57,72 @@ def _user_errors(fn):
                 "still running: try again, and report the problem if it repeats."
             ) from e
 
-    wrapped.__name__ = fn.__name__
-    wrapped.__doc__ = fn.__doc__
     return wrapped
 
 
 def _notes(lines: list[str]) -> str:
-    return "\n".join(f"- {line}" for line in lines) if lines else ""
+    return "\n".join(f"- {line}" for line in dict.fromkeys(lines)) if lines else ""
+
+
+def _retarget_config(transition, smoothing, root_motion, ground, start_at_closest,
+                     *multipliers) -> RetargetConfig:
+    chosen = {g: float(v) for g, v in zip(MULTIPLIER_GROUPS, multipliers, strict=True)
+              if float(v) != 1.0}
+    return RetargetConfig(transition=float(transition), smoothing=int(smoothing),
+                          root_motion=float(root_motion), ground=bool(ground),
+                          start_at_closest=bool(start_at_closest), multipliers=chosen)
+
+
+def _driving(video, motion):
+    driving = motion if motion and motion != NO_MOTION else video
+    if not driving:
+        raise InputError("Upload a driving video or pick a built-in motion.")
+    return driving
+
+
+def device_notice(animator: Animator, preset_name: str) -> str:
+    """What the page says about speed before anyone presses Generate."""
+    preset = get_preset(preset_name)
+    if preset.name == "tiny":
+        return ("**Smoke-test preset:** `tiny` runs a miniature model with random weights in "
+                "seconds on any CPU. Its output is noise: it checks the whole path, not the "
+                "look. Pick a real preset on a GPU machine for real animations.")
+    if animator.device == "cpu":
+        seconds = estimate_cpu_seconds(int(4 * 15), preset.defaults)
+        return (f"**No GPU here.** Generation with the real `{preset.name}` weights needs a "
+                f"GPU: on this machine's CPU a 4-second clip at 15 fps would take "
+                f"{describe_seconds(seconds)}. Pose preview works fully on the CPU; pick the "
+                "`tiny` preset for a quick smoke test of the whole path.")
+    return f"Running `{preset.name}` on `{animator.device}`. {preset.description}"
+
+
+def _size(resolution: str) -> dict:
+    if not resolution or resolution == AUTO_SIZE:
+        return {}
+    try:
+        width, height = (int(v) for v in resolution.lower().split("x"))
+    except ValueError as e:
+        raise InputError(f"Resolution must look like 576x1024, got {resolution!r}.") from e
+    return {"width": width, "height": height}
 
 
 def build_demo(animator: Animator) -> gr.Blocks:
     """The page; every handler delegates to `animator`."""
 
     @_user_errors
-    def extract_pose(portrait, video, motion, start, end, transition, smoothing, root_motion,
-                     ground, start_at_closest, head, arms, legs, hands,
+    def extract_pose(portrait, motion, start, transition, smoothing, root_motion, ground,
+                     start_at_closest, head, arms, legs, hands, video=None, end=None,
                      progress=gr.Progress(track_tqdm=True)):
         """Detect poses in the portrait and the driving video (or built-in motion), rescale the
         driving skeleton to the portrait's body, and return a side-by-side preview video, the
         first retargeted frame over the portrait, the retargeted poses as JSON, and notes."""
         if not portrait:
             raise InputError("Upload a portrait first (a photo of one person).")
-        driving = motion if motion and motion != NO_MOTION else video
-        if not driving:
-            raise InputError("Upload a driving video or pick a built-in motion.")
-        values = (head, arms, legs, hands)
-        multipliers = {g: float(v) for g, v in zip(MULTIPLIER_GROUPS, values, strict=True)
-                       if float(v) != 1.0}
-        config = RetargetConfig(
-            transition=float(transition), smoothing=int(smoothing),
-            root_motion=float(root_motion), ground=bool(ground),
-            start_at_closest=bool(start_at_closest), multipliers=multipliers,
-        )
+        config = _retarget_config(transition, smoothing, root_motion, ground, start_at_closest,
+                                  head, arms, legs, hands)
         result = animator.preview_pose(
-            portrait, driving, retarget_config=config, start=float(start or 0),
-            end=float(end) if end else None,
+            portrait, _driving(video, motion), retarget_config=config,
+            start=float(start or 0), end=float(end) if end else None,
             progress=lambda f, desc: progress(f, desc=desc),
         )
         notes = animator.notices + result.notices
@@ -85,13 +130,87 @@ def build_demo(animator: Animator) -> gr.Blocks:
         notes.append(f"Body scale x{result.retargeted.scale:.2f}; proportions: {ratio}.")
         return str(result.video), result.first_frame, str(result.poses_file), _notes(notes)
 
-    with gr.Blocks(title="Animator: pose-driven image animation") as demo:
+    @spaces.GPU(duration=GPU_SECONDS)
+    def _generate(portrait, driving, options: dict, progress, cancel):
+        return animator.animate(portrait, driving, progress=progress, cancel=cancel, **options)
+
+    @_user_errors
+    def _animate(portrait, motion, start, transition, smoothing, root_motion, ground,
+                 start_at_closest, head, arms, legs, hands, preset, resolution, fps, seed,
+                 randomize_seed, steps, min_guidance, max_guidance, window, overlap,
+                 pose_strength, identity_strength, decode_chunk, cfg_mode, low_memory, video,
+                 end, progress, cancel):
+        if not portrait:
+            raise InputError("Upload a portrait first (a photo of one person).")
+        animator.use_preset(preset)
+        animator.set_low_memory(bool(low_memory))
+        generation = {
+            **_size(resolution), "num_inference_steps": int(steps),
+            "min_guidance_scale": float(min_guidance), "max_guidance_scale": float(max_guidance),
+            "window": int(window), "overlap": int(overlap), "pose_strength": float(pose_strength),
+            "identity_strength": float(identity_strength),
+            "decode_chunk_size": int(decode_chunk), "cfg_mode": cfg_mode,
+            "seed": None if randomize_seed else int(seed),
+        }
+        options = dict(
+            generation=generation, fps=float(fps), start=float(start or 0),
+            end=float(end) if end else None,
+            retarget_config=_retarget_config(transition, smoothing, root_motion, ground,
+                                             start_at_closest, head, arms, legs, hands),
+        )
+        result = _generate(portrait, _driving(video, motion), options,
+                           lambda f, desc: progress(f, desc=desc), cancel)
+        notes = animator.notices + result.notices
+        return (str(result.video), str(result.comparison), result.seed,
+                json.dumps(result.settings, indent=1), str(result.poses_file), _notes(notes))
+
+    async def animate(portrait, motion, start, transition, smoothing, root_motion, ground,
+                      start_at_closest, head, arms, legs, hands, preset, resolution, fps, seed,
+                      randomize_seed, steps, min_guidance, max_guidance, window, overlap,
+                      pose_strength, identity_strength, decode_chunk, cfg_mode, low_memory,
+                      video=None, end=None, progress=gr.Progress(track_tqdm=True)):
+        """Animate the portrait with the driving motion. Returns the animated clip (with the
+        driving audio), a side-by-side clip (driving | skeleton | result), the seed used, the
+        settings used (JSON), the retargeted poses (JSON file) and notes."""
+        # The generator runs in a worker thread; when the job is cancelled (Stop button, or
+        # a client's job.cancel()) this task is, and the flag stops the thread at its next
+        # denoising step instead of letting it run on unseen.
+        cancel = threading.Event()
+        work = functools.partial(
+            _animate, portrait, motion, start, transition, smoothing, root_motion, ground,
+            start_at_closest, head, arms, legs, hands, preset, resolution, fps, seed,
+            randomize_seed, steps, min_guidance, max_guidance, window, overlap, pose_strength,
+            identity_strength, decode_chunk, cfg_mode, low_memory, video, end, progress, cancel)
+        context = contextvars.copy_context()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(None, context.run, work)
+        except asyncio.CancelledError:
+            cancel.set()
+            raise
+
+    def preset_defaults(preset_name):
+        """Controls follow the chosen preset's defaults."""
+        d = get_preset(preset_name).defaults
+        return (d.num_inference_steps, d.min_guidance_scale, d.max_guidance_scale, d.window,
+                d.overlap, d.decode_chunk_size, device_notice(animator, preset_name))
+
+    def preview_example(portrait, video, motion, progress=gr.Progress(track_tqdm=True)):
+        return extract_pose(portrait, motion, 0, *_retarget_defaults(), 1.0, 1.0, 1.0, 1.0,
+                            video=video, progress=progress)
+
+    defaults = RetargetConfig()
+    preset_now = get_preset(animator.preset)
+    gen = preset_now.defaults
+    with gr.Blocks(title="Animator: pose-driven image animation",
+                   delete_cache=(1800, 3600)) as demo:
         gr.Markdown(
             "# Animator\nUpload a portrait and a driving video (or pick a built-in motion). "
-            "**Preview pose** shows the driving skeleton rescaled to the portrait's body."
+            "**Preview pose** shows the driving skeleton rescaled to the portrait's body; "
+            "**Generate** animates the portrait with it, keeping the video's audio."
         )
+        notice = gr.Markdown(device_notice(animator, animator.preset), elem_id="device_notice")
         with gr.Row():
-            with gr.Column():
+            with gr.Column(scale=1):
                 portrait = gr.Image(label="Portrait", type="filepath", sources=["upload"],
                                     elem_id="portrait")
                 video = gr.Video(label="Driving video", sources=["upload"], elem_id="driving")
@@ -99,9 +218,8 @@ def build_demo(animator: Animator) -> gr.Blocks:
                                      label="Or a built-in motion", elem_id="motion")
                 with gr.Row():
                     start = gr.Number(0, label="Start (s)", minimum=0)
-                    end = gr.Number(None, label="End (s, empty = to the end)", minimum=0)
-                with gr.Accordion("Retargeting", open=False):
-                    defaults = RetargetConfig()
+                    end = gr.Number(None, label="End (s, 0 = to the end)", minimum=0)
+                with gr.Accordion("1. Pose: retargeting", open=False, elem_id="pose_panel"):
                     transition = gr.Slider(0, 2, defaults.transition, step=0.1,
                                            label="Lead-in from the portrait's pose (s)")
                     smoothing = gr.Slider(0, 21, defaults.smoothing, step=2,
@@ -114,22 +232,79 @@ def build_demo(animator: Animator) -> gr.Blocks:
                         label="Start at the driving frame closest to the portrait's pose")
                     groups = [gr.Slider(0.7, 1.3, 1.0, step=0.05, label=f"{g.title()} length x")
                               for g in MULTIPLIER_GROUPS]
-                preview_btn = gr.Button("Preview pose", variant="primary", elem_id="preview")
-            with gr.Column():
-                preview = gr.Video(label="Driving | retargeted", elem_id="preview_video")
+                preview_btn = gr.Button("Preview pose", elem_id="preview")
+                with gr.Accordion("2. Generate: settings", open=True, elem_id="generate_panel"):
+                    preset = gr.Dropdown(list(PRESETS), value=animator.preset, label="Preset",
+                                         elem_id="preset")
+                    resolution = gr.Dropdown(SIZES, value=AUTO_SIZE, label="Resolution (WxH)",
+                                             allow_custom_value=True)
+                    fps = gr.Slider(5, 30, 15, step=1, label="Output frames per second")
+                    with gr.Row():
+                        seed = gr.Number(gen.seed if gen.seed is not None else 42, label="Seed",
+                                         precision=0)
+                        randomize_seed = gr.Checkbox(False, label="Randomize seed")
+                    steps = gr.Slider(1, 50, gen.num_inference_steps, step=1, label="Steps")
+                    with gr.Row():
+                        min_guidance = gr.Slider(1, 10, gen.min_guidance_scale, step=0.1,
+                                                 label="Guidance (first frame)")
+                        max_guidance = gr.Slider(1, 10, gen.max_guidance_scale, step=0.1,
+                                                 label="Guidance (last frame)")
+                    with gr.Accordion("Advanced", open=False):
+                        window = gr.Slider(2, 72, gen.window, step=1,
+                                           label="Window (frames denoised together)")
+                        overlap = gr.Slider(0, 16, gen.overlap, step=1,
+                                            label="Window overlap (frames)")
+                        pose_strength = gr.Slider(0, 2, gen.pose_strength, step=0.05,
+                                                  label="Pose strength")
+                        identity_strength = gr.Slider(0, 2, gen.identity_strength, step=0.05,
+                                                      label="Identity strength")
+                        decode_chunk = gr.Slider(1, 16, gen.decode_chunk_size, step=1,
+                                                 label="Decode chunk (frames)")
+                        cfg_mode = gr.Radio(["batched", "sequential"], value=gen.cfg_mode,
+                                            label="Guidance mode (sequential = less memory)")
+                        low_memory = gr.Checkbox(animator.low_memory, label="Low-memory mode")
+                with gr.Row():
+                    generate_btn = gr.Button("Generate", variant="primary", elem_id="generate")
+                    stop_btn = gr.Button("Stop", variant="stop", elem_id="stop")
+            with gr.Column(scale=1):
+                result_video = gr.Video(label="Animation", elem_id="result")
+                comparison = gr.Video(label="Driving | skeleton | result")
+                with gr.Row():
+                    seed_used = gr.Number(label="Seed used", precision=0, interactive=False)
+                    poses_file = gr.File(label="Retargeted poses (JSON)")
+                preview = gr.Video(label="Pose preview: driving | retargeted",
+                                   elem_id="preview_video")
                 first = gr.Image(label="First retargeted frame over the portrait")
-                poses_file = gr.File(label="Retargeted poses (JSON)")
+                settings = gr.Code(label="Settings used", language="json")
                 notes = gr.Markdown()
-        gr.Examples(EXAMPLES, [portrait, video, motion])
+        gr.Examples(EXAMPLES, [portrait, video, motion], [preview, first, poses_file, notes],
+                    fn=preview_example, cache_examples=True, cache_mode="lazy")
+
+        retarget_inputs = [transition, smoothing, root_motion, ground, start_at_closest, *groups]
+        # Inputs without a value (video, end) come last, so that API clients may leave them out.
         preview_btn.click(
-            extract_pose,
-            [portrait, video, motion, start, end, transition, smoothing, root_motion, ground,
-             start_at_closest, *groups],
-            [preview, first, poses_file, notes],
-            api_name="extract_pose",
-            concurrency_limit=4,
+            extract_pose, [portrait, motion, start, *retarget_inputs, video, end],
+            [preview, first, poses_file, notes], api_name="extract_pose", concurrency_limit=4,
+            concurrency_id="pose",
         )
+        generation = generate_btn.click(
+            animate,
+            [portrait, motion, start, *retarget_inputs, preset, resolution, fps, seed,
+             randomize_seed, steps, min_guidance, max_guidance, window, overlap, pose_strength,
+             identity_strength, decode_chunk, cfg_mode, low_memory, video, end],
+            [result_video, comparison, seed_used, settings, poses_file, notes],
+            api_name="animate", concurrency_limit=1, concurrency_id="gpu",
+        )
+        stop_btn.click(None, None, None, cancels=[generation], api_visibility="private")
+        preset.change(preset_defaults, preset,
+                      [steps, min_guidance, max_guidance, window, overlap, decode_chunk, notice],
+                      api_visibility="private")
     return demo
+
+
+def _retarget_defaults() -> tuple:
+    d = RetargetConfig()
+    return d.transition, d.smoothing, d.root_motion, d.ground, d.start_at_closest
 
 
 def launch_kwargs(limits: InputLimits) -> dict:
@@ -137,16 +312,42 @@ def launch_kwargs(limits: InputLimits) -> dict:
     return {"max_file_size": f"{int(limits.max_upload_mb)}mb", "show_error": True}
 
 
-animator = Animator()
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    env = os.environ.get
+    parser = argparse.ArgumentParser(description="Run the Animator web app.")
+    parser.add_argument("--port", type=int, default=None, help="port (default: 7860)")
+    parser.add_argument("--host", default=None, help="address to bind, e.g. 0.0.0.0")
+    parser.add_argument("--share", action="store_true", help="make a public gradio.live link")
+    parser.add_argument("--preset", default=env("ANIMATOR_PRESET"),
+                        help="stableanimator, mimicmotion, tiny or local:<dir> (default: "
+                        "stableanimator with a GPU, tiny without)")
+    parser.add_argument("--device", default=env("ANIMATOR_DEVICE", "auto"),
+                        help="auto, cpu, cuda or cuda:N (default: auto)")
+    parser.add_argument("--low-memory", action="store_true",
+                        default=env("ANIMATOR_LOW_MEMORY") == "1",
+                        help="offload idle models to the CPU, guidance in sequence")
+    parser.add_argument("--weights-dir", default=env("ANIMATOR_WEIGHTS_DIR"),
+                        help="folder with the preset's files (instead of the Hugging Face hub)")
+    return parser.parse_args(argv)
+
+
+def make_animator(args: argparse.Namespace) -> Animator:
+    animator = Animator(device=args.device, low_memory=args.low_memory,
+                        weights_dir=args.weights_dir)
+    animator.use_preset(args.preset or ("tiny" if animator.device == "cpu"
+                                        else "stableanimator"))
+    return animator
+
+
+animator = make_animator(parse_args([]))
 demo = build_demo(animator)
 demo.queue(default_concurrency_limit=1)
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description="Run the Animator web app.")
-    parser.add_argument("--port", type=int, default=None, help="port (default: 7860)")
-    parser.add_argument("--share", action="store_true", help="make a public gradio.live link")
-    parser.add_argument("--host", default=None, help="address to bind, e.g. 0.0.0.0")
-    args = parser.parse_args()
+    args = parse_args()
     logging.basicConfig(level=logging.INFO)
+    animator = make_animator(args)
+    demo = build_demo(animator)
+    demo.queue(default_concurrency_limit=1)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share,
                 **launch_kwargs(InputLimits()))

@@ -3,26 +3,33 @@
 The app, the CLI and batch jobs call this class; nothing else re-implements the flow.
 Each step it calls is a plain function usable alone; this class adds what a product needs
 around them: input checks with readable messages, a pose cache so that re-running with
-new settings skips detection, progress reporting and output files.
+new settings skips detection, a generator loaded once (lazily, by one thread), progress
+per stage, cancellation, and output files that are removed again when a job fails.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import secrets
+import shutil
 import tempfile
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from animator.config import InputLimits, RetargetConfig
-from animator.errors import InputError
+from animator.config import GenerationConfig, InputLimits, RetargetConfig
+from animator.errors import Cancelled, InputError
+from animator.framing import Framing, choose_size
 from animator.pose.detect import make_detector
 from animator.pose.motions import list_motions, make_motion
-from animator.pose.render import draw_pose, overlay_pose
+from animator.pose.render import RenderedPoses, draw_pose, overlay_pose
 from animator.pose.retarget import Retargeted, retarget
 from animator.pose.skeleton import PoseSequence
 from animator.video import VideoWriter, probe_video, read_image, read_video, side_by_side
@@ -36,6 +43,15 @@ PREVIEW_HEIGHT = 512
 
 def _no_progress(fraction: float, desc: str) -> None:
     pass
+
+
+def _resolve_device(device: str) -> str:
+    """"auto" -> "cuda" when a GPU is usable, else "cpu"."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def _file_digest(path: Path) -> str:
@@ -58,6 +74,21 @@ class Driving:
 
 
 @dataclass
+class Prepared:
+    """Everything before generation: the portrait, both poses, the retargeted motion."""
+
+    image: np.ndarray  # the portrait, RGB
+    reference: PoseSequence  # the portrait's pose (one frame, portrait pixels)
+    driving: Driving
+    retargeted: Retargeted
+    notices: list[str]
+
+    def driver_index(self, i: int) -> int:
+        """The driving frame behind retargeted frame i (lead-in frames show the first)."""
+        return self.retargeted.driver_start + max(0, i - self.retargeted.lead_in)
+
+
+@dataclass
 class PosePreview:
     """What "Preview pose" returns: files for the user plus the arrays behind them."""
 
@@ -70,29 +101,77 @@ class PosePreview:
     notices: list[str]
 
 
+@dataclass
+class Animation:
+    """What `animate` returns."""
+
+    video: Path  # the animated clip with the driving audio
+    comparison: Path | None  # driving | skeleton | result, side by side
+    poses_file: Path  # retargeted poses, OpenPose-style JSON in portrait pixels
+    seed: int  # the seed used (re-use it to get the same clip)
+    settings: dict[str, Any]  # every generation setting used, for the record
+    notices: list[str]
+
+
 class Animator:
-    """Portrait + driving motion -> poses (and, with a generator loaded, video)."""
+    """Portrait + driving motion -> poses -> animated clip.
+
+    Pose work happens on the CPU and needs no download. The generator (a preset from
+    `animator.weights`) is loaded on first use by `load()`, once, whichever thread asks first.
+    """
 
     def __init__(
         self,
+        preset: str = "tiny",
         *,
+        device: str = "auto",
+        dtype=None,
+        low_memory: bool = False,
         limits: InputLimits | None = None,
         pose_backend: str = "auto",
         weights_dir: str | Path | None = None,
-        device: str = "cpu",
         work_dir: str | Path | None = None,
         pose_cache_size: int = 16,
+        job_ttl: float = 3600.0,
     ):
+        self.preset = preset
+        self.device = _resolve_device(device)
+        self.dtype = dtype
+        self.low_memory = low_memory
         self.limits = limits or InputLimits()
         self.pose_backend = pose_backend
         self.weights_dir = weights_dir
-        self.device = device
         self.work_dir = Path(work_dir or Path(tempfile.gettempdir()) / "animator")
+        self.job_ttl = job_ttl  # finished jobs' files are removed after this many seconds
         self.notices: list[str] = []  # one-off notes from loading (e.g. which detector)
         self._detector = None
         self._detector_lock = threading.Lock()
         self._pose_cache: OrderedDict[tuple, PoseSequence] = OrderedDict()
         self._pose_cache_size = pose_cache_size
+        self._loaded = None
+        self._load_lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded is not None
+
+    def use_preset(self, name: str) -> None:
+        """Switch presets; the previous generator is dropped (one is held at a time)."""
+        from animator.weights import get_preset
+
+        get_preset(name)  # refuses an unknown name with the list of known ones
+        if name != self.preset:
+            with self._load_lock:
+                self.preset, self._loaded = name, None
+            _free_memory()
+
+    def set_low_memory(self, low_memory: bool) -> None:
+        """Low-memory mode: models offloaded between uses (GPU), guidance in sequence and
+        small decode chunks. Switching it reloads the generator on next use."""
+        if low_memory != self.low_memory:
+            with self._load_lock:
+                self.low_memory, self._loaded = low_memory, None
+            _free_memory()
 
     # --- pose detection ------------------------------------------------------------------
 
@@ -102,7 +181,8 @@ class Animator:
         with self._detector_lock:
             if self._detector is None:
                 self._detector = make_detector(
-                    self.pose_backend, weights_dir=self.weights_dir, device=self.device,
+                    self.pose_backend, weights_dir=self.weights_dir,
+                    device="cuda" if self.device.startswith("cuda") else "cpu",
                     notify=self.notices.append,
                 )
             return self._detector
@@ -134,7 +214,7 @@ class Animator:
     ) -> Driving:
         """Poses of the driving motion: a built-in motion name, a pose file or a video."""
         if isinstance(driving, str) and driving in list_motions():
-            seconds = min(4.0, self.limits.max_duration)
+            seconds = min(end - start if end else 4.0, self.limits.max_duration)
             return Driving(make_motion(driving, seconds=seconds, fps=fps or 25.0), None, None, 0.0)
         path = Path(driving)
         if not path.is_file():
@@ -195,9 +275,9 @@ class Animator:
         while len(self._pose_cache) > self._pose_cache_size:
             self._pose_cache.popitem(last=False)
 
-    # --- pose preview ----------------------------------------------------------------------
+    # --- the shared first half: portrait, driving motion, retargeting -------------------
 
-    def preview_pose(
+    def prepare(
         self,
         portrait: str | Path | np.ndarray,
         driving: str | Path,
@@ -206,52 +286,233 @@ class Animator:
         fps: float | None = None,
         start: float = 0.0,
         end: float | None = None,
-        out_dir: str | Path | None = None,
         progress: Progress = _no_progress,
-    ) -> PosePreview:
-        """Detect, retarget and render: driving | retargeted skeleton over the portrait."""
+    ) -> Prepared:
+        """Read and check the inputs, detect both poses and retarget the motion."""
         image = portrait if isinstance(portrait, np.ndarray) else read_image(
             portrait, max_side=self.limits.max_side)
         progress(0.0, "Detecting the portrait's pose")
         ref, notices = self.portrait_pose(image)
-        drive = self.driving_poses(driving, fps=fps, start=start, end=end, progress=progress)
-        notices += drive.notices
-        progress(0.7, "Retargeting to the portrait's body")
+        drive = self.driving_poses(driving, fps=fps, start=start, end=end,
+                                   progress=_within(progress, 0.05, 0.9))
+        progress(0.9, "Retargeting to the portrait's body")
         result = retarget(drive.poses, ref, retarget_config or RetargetConfig())
-        notices += result.notices
+        progress(1.0, "Poses ready")
+        return Prepared(image, ref, drive, result, notices + drive.notices + result.notices)
 
+    # --- pose preview ----------------------------------------------------------------------
+
+    def preview_pose(self, portrait, driving, *, retarget_config: RetargetConfig | None = None,
+                     fps: float | None = None, start: float = 0.0, end: float | None = None,
+                     out_dir: str | Path | None = None,
+                     progress: Progress = _no_progress) -> PosePreview:
+        """Detect, retarget and render: driving | retargeted skeleton over the portrait."""
+        prep = self.prepare(portrait, driving, retarget_config=retarget_config, fps=fps,
+                            start=start, end=end, progress=_within(progress, 0.0, 0.75))
+        result, total = prep.retargeted, len(prep.retargeted.poses)
+        with self._job(out_dir) as out:
+            poses_file = result.poses.save(out / "poses.json")
+            with self._writer(out / "pose_preview.mp4", prep) as writer:
+                for i in range(total):
+                    j = prep.driver_index(i)
+                    writer.write(side_by_side(self._driving_view(prep, j, skeleton=True),
+                                              overlay_pose(prep.image, result.poses.keypoints[i],
+                                                           face=True),
+                                              height=min(PREVIEW_HEIGHT, prep.image.shape[0])))
+                    if i % 10 == 0:
+                        progress(0.75 + 0.25 * i / total, f"Rendering the preview: {i}/{total}")
+        first = overlay_pose(prep.image, result.poses.keypoints[result.lead_in], face=True)
+        progress(1.0, "Done")
+        return PosePreview(writer.path, first, poses_file, prep.image, prep.driving, result,
+                           prep.notices)
+
+    # --- generation ------------------------------------------------------------------------
+
+    def load(self, progress: Progress = _no_progress):
+        """The preset's generator (and face model), loaded once; later calls return it."""
+        with self._load_lock:
+            if self._loaded is None:
+                from animator.weights import load_preset
+
+                loaded = load_preset(self.preset, device=self.device, dtype=self.dtype,
+                                     weights_dir=self.weights_dir, progress=progress)
+                if self.low_memory and self.device.startswith("cuda"):
+                    loaded.pipeline.enable_model_cpu_offload()
+                else:
+                    loaded.pipeline.to(self.device)
+                loaded.pipeline.set_progress_bar_config(desc="Denoising")
+                self.notices += loaded.notices
+                if loaded.dwpose_dir is not None and self.pose_backend == "auto" \
+                        and self.weights_dir is None:
+                    with self._detector_lock:  # the preset brought DWPose: use it from now on
+                        self.weights_dir, self._detector = loaded.dwpose_dir, None
+                self._loaded = loaded
+            return self._loaded
+
+    def animate(
+        self,
+        portrait: str | Path | np.ndarray,
+        driving: str | Path,
+        *,
+        generation: Mapping[str, Any] | None = None,
+        retarget_config: RetargetConfig | None = None,
+        fps: float | None = None,
+        start: float = 0.0,
+        end: float | None = None,
+        out_dir: str | Path | None = None,
+        comparison: bool = True,
+        progress: Progress = _no_progress,
+        cancel: threading.Event | None = None,
+    ) -> Animation:
+        """The whole flow: portrait + driving motion -> animated clip with the driving audio.
+
+        `generation` overrides `GenerationConfig` fields; the rest are the preset's defaults
+        (the size follows the portrait's aspect). `fps` is the output frame rate: the
+        driving video is resampled to it (None: the video's own, at most 30). Setting
+        `cancel` stops the job at the next denoising step with `Cancelled`.
+        """
+        loaded = self.load(_within(progress, 0.0, 0.05))
+        preset = loaded.preset
+        prep = self.prepare(portrait, driving, retarget_config=retarget_config, fps=fps,
+                            start=start, end=end, progress=_within(progress, 0.05, 0.2))
+        settings = self.generation_settings(preset, prep.image, generation)
+        canvas = Framing.around((prep.image.shape[1], prep.image.shape[0]),
+                                (settings.width, settings.height), _person_x(prep.reference))
+        image = canvas.image(prep.image)
+        poses = canvas.poses(prep.retargeted.poses)
+        notices = list(prep.notices)
+        progress(0.2, "Identity")
+        face = None
+        if loaded.face is not None and settings.identity_strength > 0:
+            face, notice = loaded.face.embed_with_notice(image)
+            notices += [notice] if notice else []
+        draw = {"style": preset.style, "swap_rb": preset.swap_rb, "face": True}
+        skeleton = RenderedPoses(poses, **draw)
+        encoder = loaded.pipeline.pose_encoder
+        dense = (RenderedPoses(poses, dense=True)
+                 if encoder is not None and encoder.config.with_dense else None)
+        reference = (draw_pose(canvas.poses(prep.reference).keypoints[0], settings.width,
+                               settings.height, **draw) if preset.reference_anchor else None)
+        seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
+        kwargs = {k: v for k, v in asdict(settings).items() if k != "seed"}
+
+        total_frames = len(poses)
+        with self._job(out_dir) as out:
+            poses_file = prep.retargeted.poses.save(out / "poses.json")
+            with contextlib.ExitStack() as stack:
+                result = stack.enter_context(self._writer(out / "animation.mp4", prep))
+                compare = (stack.enter_context(self._writer(out / "comparison.mp4", prep))
+                           if comparison else None)
+                written = 0
+
+                def write(frame: np.ndarray) -> None:
+                    nonlocal written
+                    result.write(frame)
+                    if compare is not None:
+                        compare.write(side_by_side(
+                            self._driving_view(prep, prep.driver_index(written)),
+                            skeleton[written], frame, height=frame.shape[0]))
+                    written += 1
+                    progress(0.9 + 0.1 * written / total_frames,
+                             f"Decoding and encoding: frame {written}/{total_frames}")
+
+                def step(done: int, total: int, window: int) -> None:
+                    if cancel is not None and cancel.is_set():
+                        raise Cancelled("Stopped: the animation was cancelled.")
+                    progress(0.25 + 0.65 * done / total,
+                             f"Generating: window {window + 1}, step {done}/{total}")
+
+                loaded.pipeline(image, skeleton, dense=dense, reference_pose=reference,
+                                face_embedding=face, seed=seed, callback=step, writer=write,
+                                **kwargs)
+        progress(1.0, "Done")
+        summary = {"preset": preset.name, "seed": seed, "frames": total_frames,
+                   "output_fps": poses.fps, **kwargs}
+        return Animation(result.path, compare.path if compare else None, poses_file, seed,
+                         summary, notices)
+
+    def generation_settings(self, preset, image: np.ndarray,
+                            overrides: Mapping[str, Any] | None) -> GenerationConfig:
+        """The preset's defaults with the caller's overrides; the size follows the
+        portrait's aspect unless both height and width are given."""
+        overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+        unknown = set(overrides) - {f.name for f in fields(GenerationConfig)}
+        if unknown:
+            raise InputError(f"Unknown generation setting(s) {sorted(unknown)}; the settings "
+                             f"are {[f.name for f in fields(GenerationConfig)]}.")
+        settings = replace(preset.defaults, **overrides)
+        if not {"height", "width"} <= overrides.keys():
+            width, height = choose_size(image.shape[1], image.shape[0], preset.sizes)
+            settings = replace(settings, width=width, height=height)
+        if self.low_memory:
+            settings = replace(settings, cfg_mode="sequential",
+                               decode_chunk_size=min(settings.decode_chunk_size, 2))
+        return settings
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _driving_view(self, prep: Prepared, j: int, skeleton: bool = False) -> np.ndarray:
+        """Driving frame j as the user knows it: the video frame (with its skeleton when
+        asked), or the skeleton alone for motions and pose files."""
+        drive = prep.driving
+        pose = drive.poses.keypoints[j]
+        if drive.frames is None:
+            return draw_pose(pose, drive.poses.width, drive.poses.height, face=True)
+        return overlay_pose(drive.frames[j], pose, face=True) if skeleton else drive.frames[j]
+
+    def _writer(self, path: Path, prep: Prepared) -> VideoWriter:
+        """A video writer carrying the driving audio, aligned with the retargeted frames."""
+        result, drive = prep.retargeted, prep.driving
+        return VideoWriter(path, result.poses.fps, audio=drive.audio,
+                           audio_start=drive.audio_start + result.driver_start / drive.poses.fps,
+                           audio_delay=result.lead_in / result.poses.fps)
+
+    @contextlib.contextmanager
+    def _job(self, out_dir: str | Path | None):
+        """The folder a job writes into; removed again if the job fails or is cancelled."""
+        self.cleanup()
+        created = out_dir is None or not Path(out_dir).exists()
         out = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(dir=self._jobs_dir()))
         out.mkdir(parents=True, exist_ok=True)
-        poses_file = result.poses.save(out / "poses.json")
-        video = out / "pose_preview.mp4"
-        frames = self._preview_frames(image, drive, result)
-        total = len(result.poses)
-        with VideoWriter(
-            video, result.poses.fps, audio=drive.audio,
-            audio_start=drive.audio_start + result.driver_start / drive.poses.fps,
-            audio_delay=result.lead_in / result.poses.fps,
-        ) as writer:
-            for i, frame in enumerate(frames):
-                writer.write(frame)
-                if i % 10 == 0:
-                    progress(0.75 + 0.25 * i / total, f"Rendering the preview: frame {i}/{total}")
-        first = overlay_pose(image, result.poses.keypoints[result.lead_in], face=True)
-        progress(1.0, "Done")
-        return PosePreview(video, first, poses_file, image, drive, result, notices)
+        try:
+            yield out
+        except BaseException:
+            if created:
+                shutil.rmtree(out, ignore_errors=True)
+            raise
 
-    def _preview_frames(self, image: np.ndarray, drive: Driving, result: Retargeted):
-        """Yield side-by-side preview frames, one per retargeted frame."""
-        driver = drive.poses
-        for i, pose in enumerate(result.poses.keypoints):
-            j = result.driver_start + max(0, i - result.lead_in)
-            if drive.frames is not None:
-                left = overlay_pose(drive.frames[j], driver.keypoints[j], face=True)
-            else:
-                left = draw_pose(driver.keypoints[j], driver.width, driver.height, face=True)
-            right = overlay_pose(image, pose, face=True)
-            yield side_by_side(left, right, height=min(PREVIEW_HEIGHT, image.shape[0]))
+    def cleanup(self, max_age: float | None = None) -> None:
+        """Remove job folders older than `max_age` seconds (default: `job_ttl`)."""
+        jobs = self.work_dir / "jobs"
+        if not jobs.is_dir():
+            return
+        cutoff = time.time() - (self.job_ttl if max_age is None else max_age)
+        for job in jobs.iterdir():
+            if job.stat().st_mtime < cutoff:
+                shutil.rmtree(job, ignore_errors=True)
 
     def _jobs_dir(self) -> Path:
         jobs = self.work_dir / "jobs"
         jobs.mkdir(parents=True, exist_ok=True)
         return jobs
+
+
+def _free_memory() -> None:
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def _within(progress: Progress, low: float, high: float) -> Progress:
+    """A stage's progress (0..1 of the stage) mapped into [low, high] of the job."""
+    return lambda fraction, desc: progress(low + (high - low) * fraction, desc)
+
+
+def _person_x(reference: PoseSequence) -> float | None:
+    """Horizontal centre of the portrait's person (for cropping), None if unknown."""
+    xs = reference.xy[0, :, 0][reference.valid()[0]]
+    return float(np.median(xs)) if len(xs) else None

@@ -6,13 +6,15 @@ Exit codes: 0 done, 2 bad input (the message says what to do), 1 a bug.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 from animator.config import RetargetConfig
-from animator.errors import InputError
+from animator.errors import Cancelled, InputError
+from animator.pose.skeleton import PoseSequence
 
 
 def _add_retarget_options(parser: argparse.ArgumentParser) -> None:
@@ -79,6 +81,123 @@ def cmd_pose(args) -> None:
     print(args.out)
 
 
+def _add_generation_options(parser: argparse.ArgumentParser) -> None:
+    """Generation settings; anything left out takes the preset's default."""
+    g = parser.add_argument_group("generation (default: the preset's)")
+    g.add_argument("--preset", default=None,
+                   help="stableanimator, mimicmotion, tiny or local:<dir> (default: "
+                   "stableanimator with a GPU, tiny without)")
+    g.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    g.add_argument("--low-memory", action="store_true",
+                   help="offload idle models, guidance in sequence, small decode chunks")
+    g.add_argument("--width", type=int, help="output width (with --height; default: by the "
+                   "portrait's aspect)")
+    g.add_argument("--height", type=int, help="output height")
+    g.add_argument("--seed", type=int, help="random seed (default: the preset's)")
+    g.add_argument("--steps", type=int, dest="num_inference_steps", help="denoising steps")
+    g.add_argument("--min-guidance", type=float, dest="min_guidance_scale")
+    g.add_argument("--max-guidance", type=float, dest="max_guidance_scale")
+    g.add_argument("--window", type=int, help="frames denoised together")
+    g.add_argument("--overlap", type=int, help="frames shared by neighbouring windows")
+    g.add_argument("--pose-strength", type=float)
+    g.add_argument("--identity-strength", type=float)
+    g.add_argument("--decode-chunk", type=int, dest="decode_chunk_size")
+    g.add_argument("--cfg-mode", choices=["batched", "sequential"])
+    g.add_argument("--continuation", action="store_true", default=None,
+                   help="windows one after another, each from the previous last frame")
+
+
+GENERATION_ARGS = ("width", "height", "seed", "num_inference_steps", "min_guidance_scale",
+                   "max_guidance_scale", "window", "overlap", "pose_strength",
+                   "identity_strength", "decode_chunk_size", "cfg_mode", "continuation")
+
+
+def make_animator(args):
+    """An Animator for the CLI's flags (the default preset depends on the device)."""
+    from animator.animate import Animator
+
+    animator = Animator(device=args.device, low_memory=args.low_memory,
+                        pose_backend=args.pose_backend, weights_dir=args.weights_dir)
+    animator.use_preset(args.preset or ("tiny" if animator.device == "cpu" else "stableanimator"))
+    return animator
+
+
+class _Bar:
+    """A tqdm bar driven by the Animator's (fraction, stage) progress reports."""
+
+    def __init__(self):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=1000, unit="", bar_format="{l_bar}{bar}| {elapsed}<{remaining}")
+
+    def __call__(self, fraction: float, desc: str) -> None:
+        self.bar.set_description_str(desc[:60], refresh=False)
+        self.bar.update(max(0, int(fraction * 1000) - self.bar.n))
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def cmd_animate(args) -> None:
+    animator = make_animator(args)
+    generation = {k: getattr(args, k) for k in GENERATION_ARGS}
+    bar = _Bar()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            result = animator.animate(
+                args.image, args.motion or args.video, generation=generation,
+                retarget_config=_retarget_config(args), fps=args.fps, start=args.start,
+                end=args.end, out_dir=tmp, comparison=args.comparison is not None, progress=bar,
+            )
+            shutil.move(result.video, args.out)
+            if args.comparison:
+                shutil.move(result.comparison, args.comparison)
+            if args.json:
+                PoseSequence.load(result.poses_file).save(args.json)
+    finally:
+        bar.close()
+    for line in animator.notices + result.notices:
+        print(f"note: {line}", file=sys.stderr)
+    print(f"seed: {result.seed}", file=sys.stderr)
+    print(args.out)
+
+
+def cmd_batch(args) -> None:
+    from animator.batch import run_batch
+
+    summary = run_batch(args.jobs, args.out_dir, lambda: make_animator(args))
+    if summary is not None:  # the main process reports for all
+        print(json.dumps({k: summary[k] for k in ("done", "failed", "seconds")}))
+        if summary["failed"]:
+            raise InputError(f"{summary['failed']} of {summary['jobs']} jobs failed; see "
+                             f"{Path(args.out_dir) / 'summary.json'}.")
+
+
+def cmd_train(args) -> None:
+    from animator.train import main as train_main
+
+    train_main(args.rest)
+
+
+def cmd_download(args) -> None:
+    from animator.weights import download_preset, get_preset
+
+    print(get_preset(args.preset).license, file=sys.stderr)
+    bars = []  # made on the first report, so that an early error prints no empty bar
+
+    def progress(fraction: float, desc: str) -> None:
+        bars[:] = bars or [_Bar()]
+        bars[0](fraction, desc)
+
+    try:
+        folders = download_preset(args.preset, weights_dir=args.weights_dir, progress=progress)
+    finally:
+        for bar in bars:
+            bar.close()
+    for folder in folders:
+        print(folder)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m animator",
                                      description="Pose-driven human image animation.")
@@ -95,6 +214,49 @@ def build_parser() -> argparse.ArgumentParser:
                       help="also save the retargeted poses (.json or .npz)")
     _add_retarget_options(pose)
     pose.set_defaults(func=cmd_pose)
+
+    animate = sub.add_parser("animate", help="animate a portrait with a driving motion",
+                             description="The whole flow: poses, retargeting, generation, "
+                             "H.264 video with the driving audio.")
+    animate.add_argument("--image", type=Path, required=True, help="portrait image")
+    _add_driving_options(animate)
+    animate.add_argument("--out", type=Path, default=Path("animation.mp4"), help="output video")
+    animate.add_argument("--comparison", type=Path, default=None,
+                         help="also write driving | skeleton | result side by side")
+    animate.add_argument("--json", type=Path, default=None,
+                         help="also save the retargeted poses (.json or .npz)")
+    _add_generation_options(animate)
+    _add_retarget_options(animate)
+    animate.set_defaults(func=cmd_animate)
+
+    batch = sub.add_parser(
+        "batch", help="run many animate jobs (split across processes by accelerate)",
+        description="Run the jobs of a JSON-lines file, one object per line: {\"image\": ..., "
+        "\"video\" or \"motion\": ..., \"out\": optional, any generation setting}. Under "
+        "`accelerate launch --num_processes N -m animator batch ...` each process renders its "
+        "share; a summary.json gathers them.")
+    batch.add_argument("jobs", type=Path, help="jobs file (.jsonl)")
+    batch.add_argument("--out-dir", type=Path, default=Path("batch_out"))
+    batch.add_argument("--pose-backend", default="auto", choices=["auto", "dwpose", "mediapipe"])
+    batch.add_argument("--weights-dir", type=Path, default=None)
+    _add_generation_options(batch)
+    batch.set_defaults(func=cmd_batch)
+
+    train = sub.add_parser("train", help="train the controllers (see animator/train.py)",
+                           add_help=False)
+    train.add_argument("rest", nargs=argparse.REMAINDER)
+    train.set_defaults(func=cmd_train)
+
+    download = sub.add_parser(
+        "download", help="fetch the model files of a preset",
+        description="Download everything a preset needs (SVD parts, its checkpoints, DWPose, "
+        "face models) into the Hugging Face cache, or as plain files into --weights-dir; "
+        "prints the folders that hold them.")
+    download.add_argument("--preset", default="stableanimator",
+                          help="stableanimator, mimicmotion or tiny (%(default)s)")
+    download.add_argument("--weights-dir", type=Path, default=None,
+                          help="put the files here instead of the cache")
+    download.set_defaults(func=cmd_download)
     return parser
 
 
@@ -111,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         args.func(args)
-    except InputError as e:
+    except (InputError, Cancelled) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     return 0

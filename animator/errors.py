@@ -8,3 +8,7 @@ is a bug.
 
 class InputError(ValueError):
     """Bad or unusable input; the message names the fix."""
+
+
+class Cancelled(Exception):
+    """The user stopped the job; its message is shown as is."""

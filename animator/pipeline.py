@@ -125,14 +125,21 @@ class AnimationPipelineOutput(BaseOutput):
 
 
 def _as_frames(frames, name: str) -> Sequence[np.ndarray]:
-    """Check uint8 RGB frames (T, H, W, 3) or a list of (H, W, 3); returned unstacked."""
+    """Check uint8 RGB frames (T, H, W, 3) or a list of (H, W, 3); returned unstacked.
+
+    Any other `Sequence` (e.g. `render.RenderedPoses`, which draws frame i when asked) is
+    kept lazy, so a long clip's pose maps never all sit in memory; its first frame is
+    checked and the rest are trusted to match."""
     if isinstance(frames, np.ndarray):
         if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
             raise InputError(f"{name} frames must be uint8 RGB of shape (T, H, W, 3), got "
                              f"{frames.dtype} {frames.shape}: pass rendered pose maps.")
         return frames
-    frames = list(frames)
-    shapes = {(f.shape, f.dtype) for f in frames}
+    if isinstance(frames, Sequence) and not isinstance(frames, list | tuple):
+        sample = [frames[0]] if len(frames) else []
+    else:
+        frames = sample = list(frames)
+    shapes = {(f.shape, f.dtype) for f in sample}
     if len(shapes) != 1 or any(len(s) != 3 or s[-1] != 3 or d != np.uint8 for s, d in shapes):
         raise InputError(f"{name} frames must be uint8 RGB (H, W, 3) arrays of one size: "
                          "pass rendered pose maps.")

@@ -25,3 +25,17 @@ def portrait_path() -> Path:
 def driving_path() -> Path:
     """4 s, 25 fps, 384x384 clip of a real person with an AAC audio track."""
     return ASSETS / "driving" / "astronaut_sway.mp4"
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """The real app (tiny preset) served in-process on a free local port."""
+    import app
+    from animator.config import InputLimits
+
+    _, url, _ = app.demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True,
+                                **app.launch_kwargs(InputLimits()))
+    try:
+        yield url
+    finally:
+        app.demo.close()

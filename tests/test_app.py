@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -10,30 +11,19 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 import app
-from animator.config import InputLimits
 from animator.video import probe_video
-
-RETARGET_DEFAULTS = dict(start=0, end=None, transition=0.5, smoothing=7, root_motion=1.0,
-                         ground=True, start_at_closest=False, head=1.0, arms=1.0, legs=1.0,
-                         hands=1.0)
 
 
 @pytest.fixture(scope="module")
-def client():
-    _, url, _ = app.demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True,
-                                **app.launch_kwargs(InputLimits()))
-    try:
-        yield Client(url, verbose=False)
-    finally:
-        app.demo.close()
+def client(app_url):
+    return Client(app_url, verbose=False)
 
 
-def extract(client, portrait, video=None, motion=app.NO_MOTION, **overrides):
-    options = {**RETARGET_DEFAULTS, **overrides}
-    return client.predict(
-        handle_file(str(portrait)), handle_file(str(video)) if video else None, motion,
-        *options.values(), api_name="/extract_pose",
-    )
+def extract(client, portrait, video=None, motion=app.NO_MOTION, **options):
+    """/extract_pose with keyword arguments, as the README shows; the rest take defaults."""
+    return client.predict(portrait=handle_file(str(portrait)),
+                          video=handle_file(str(video)) if video else None, motion=motion,
+                          api_name="/extract_pose", **options)
 
 
 def test_extract_pose_from_video_keeps_frames_and_audio(client, portrait_path, driving_path):
@@ -77,3 +67,82 @@ def test_portrait_without_a_person_is_refused(client, tmp_path, driving_path):
 def test_missing_driving_input_is_explained(client, portrait_path):
     with pytest.raises(Exception, match="driving video or pick a built-in motion"):
         extract(client, portrait_path)
+
+
+# --- generation (/animate) with the tiny preset -------------------------------------------
+
+def animate_args(portrait, video=None, motion=app.NO_MOTION, **options) -> dict:
+    """/animate keyword arguments: the tiny preset, 5 fps, 2 steps; built-in motions get no
+    lead-in, so frame counts are exact."""
+    defaults = dict(preset="tiny", fps=5, seed=7, steps=2, min_guidance=1.0, max_guidance=2.0,
+                    transition=0.0 if video is None else 0.5)
+    return dict(portrait=handle_file(str(portrait)),
+                video=handle_file(str(video)) if video else None, motion=motion,
+                api_name="/animate", **{**defaults, **options})
+
+
+def job_dirs() -> set:
+    jobs = app.animator.work_dir / "jobs"
+    return set(jobs.iterdir()) if jobs.is_dir() else set()
+
+
+def test_animate_from_video_has_frames_fps_and_audio(client, portrait_path, driving_path):
+    video, comparison, seed, settings, poses_file, notes = client.predict(
+        **animate_args(portrait_path, driving_path, transition=0.4))
+    info = probe_video(video)
+    assert info.fps == 5 and info.num_frames == 20 + 2  # 4 s at 5 fps + 0.4 s lead-in
+    assert info.has_audio and abs(info.duration - 4.4) < 0.25
+    assert (info.width, info.height) == (64, 64)  # the tiny preset's size
+    assert probe_video(comparison).width == 3 * 64  # driving | skeleton | result
+    assert seed == 7 and json.loads(settings)["num_inference_steps"] == 2
+    assert len(json.loads(open(poses_file).read())["frames"]) == 22
+
+
+def test_animate_motion_without_audio_and_random_seed(client, portrait_path):
+    video, _, seed, settings, _, _ = client.predict(
+        **animate_args(portrait_path, motion="wave", randomize_seed=True))
+    info = probe_video(video)
+    assert info.num_frames == 20 and not info.has_audio  # 4 s at 5 fps
+    assert json.loads(settings)["seed"] == seed
+
+
+def test_two_users_at_once_both_complete(client, portrait_path):
+    jobs = [client.submit(**animate_args(portrait_path, motion=m, steps=1))
+            for m in ("squat", "walk")]
+    for job in jobs:
+        assert probe_video(job.result(timeout=300)[0]).num_frames == 20
+
+
+def test_failed_job_leaves_no_files(client, portrait_path, tmp_path):
+    before = job_dirs()
+    with pytest.raises(Exception, match="(?i)multiples of 8|must be"):
+        client.predict(**animate_args(portrait_path, motion="wave", resolution="60x60"))
+    assert job_dirs() == before
+
+
+def test_cancel_stops_the_job_and_cleans_up(client, portrait_path):
+    before = job_dirs()
+    steps = []
+    original = app.animator.animate
+
+    def counting(*args, progress, **kwargs):
+        return original(*args, progress=lambda f, d: (steps.append(d), progress(f, d)),
+                        **kwargs)
+
+    app.animator.animate = counting
+    try:
+        job = client.submit(**animate_args(portrait_path, motion="dance", steps=50, fps=10))
+        deadline = time.time() + 120
+        while not any(d.startswith("Generating") for d in steps) and time.time() < deadline:
+            time.sleep(0.2)
+        job.cancel()
+        time.sleep(3)
+        generated = sum(d.startswith("Generating") for d in steps)
+        time.sleep(3)
+        assert sum(d.startswith("Generating") for d in steps) == generated  # it really stopped
+        assert generated < 50 * 7  # far from done
+    finally:
+        app.animator.animate = original
+    assert job_dirs() == before
+    video, *_ = client.predict(**animate_args(portrait_path, motion="wave", steps=1))
+    assert probe_video(video).num_frames == 20  # and the server still serves

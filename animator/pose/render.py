@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import colorsys
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import cv2
 import numpy as np
@@ -194,6 +194,29 @@ def render_sequence(
     scale = np.array([width / poses.width, height / poses.height, 1.0])
     for kp in poses.keypoints:
         yield draw_pose(kp * scale, width, height, **draw_kw)
+
+
+class RenderedPoses(Sequence):
+    """Pose maps of a sequence drawn on demand: `maps[i]` draws frame i.
+
+    The generator reads its pose maps window by window; a lazy sequence keeps a long clip's
+    maps (1.7 MB each at 576x1024) from all sitting in memory at once. `dense=True` draws
+    dense part maps instead of skeletons. Coordinates must already be in canvas pixels.
+    """
+
+    def __init__(self, poses: PoseSequence, *, dense: bool = False, **draw_kw):
+        self.poses, self.dense, self.draw_kw = poses, dense, draw_kw
+
+    def __len__(self) -> int:
+        return len(self.poses)
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        pose, size = self.poses.keypoints[index], (self.poses.width, self.poses.height)
+        if self.dense:
+            return draw_dense(pose, *size, threshold=self.draw_kw.get("threshold", 0.3))
+        return draw_pose(pose, *size, **self.draw_kw)
 
 
 def overlay_pose(

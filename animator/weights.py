@@ -1,0 +1,543 @@
+"""Named presets: which public weights make a generator, how to fetch, convert and load them.
+
+A preset is everything that must agree with the weights: where the files are, how their keys
+map to our modules (animator/convert.py), how the skeletons were drawn in training (channel
+order, style), whether the portrait's pose opens every window, and the sampling settings the
+weights were made for. The app, the CLI and batch jobs pick a preset by name and use its
+fields; nothing else hard-codes these facts.
+
+Downloads fetch only what a preset needs. The public controllers ship the whole fine-tuned
+UNet, so from the base SVD-xt folder only the UNet's config.json is taken; fp16 copies of the
+VAE and CLIP weights are preferred when the repository has them; the single-file
+`svd_xt*.safetensors` checkpoints are never fetched. A folder whose place inside a repository
+varies between versions (StableAnimator's SVD copy, its antelopev2 models) is found from the
+repository's file list when online and from the cache when offline.
+
+`weights_dir` is a local folder with the same relative layout as the repositories (for
+presets built from several repositories, their files side by side), used instead of the hub.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import torch
+from huggingface_hub import constants, get_cached_repo_tree, snapshot_download
+from huggingface_hub.errors import CachedRepoTreeNotFoundError, LocalEntryNotFoundError
+
+from animator import convert, hub
+from animator.config import GenerationConfig
+from animator.errors import InputError
+from animator.face import FaceEmbedder, find_face_model_dir
+from animator.pipeline import AnimationPipeline
+from animator.pose.detect import DWPOSE_FILES, DWPOSE_REPO, find_dwpose_weights
+from animator.pose.render import STYLES
+
+ProgressCallback = Callable[[float, str], object]
+PRESET_JSON = "animator_preset.json"
+STABLEANIMATOR_REPO = "FrancisRing/StableAnimator"
+SVD_XT_1_1_REPO = "stabilityai/stable-video-diffusion-img2vid-xt-1-1"
+# The parts of an SVD-xt diffusers folder a preset with a whole-UNet controller needs, relative
+# to that folder. `.fp16.` names fall back to the plain ones when a repository lacks them.
+SVD_FILES = [
+    "model_index.json",
+    "feature_extractor/preprocessor_config.json",
+    "scheduler/scheduler_config.json",
+    "image_encoder/config.json",
+    "image_encoder/model.fp16.safetensors",
+    "vae/config.json",
+    "vae/diffusion_pytorch_model.fp16.safetensors",
+    "unet/config.json",
+]
+FACE_FILES = ["scrfd_10g_bnkps.onnx", "glintr100.onnx"]  # antelopev2's detector, recogniser
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One generator: its files, their conversion, and the conventions they were trained with."""
+
+    name: str  # what --preset takes
+    description: str  # one line for menus and --help
+    base: hub.RemoteFiles | None  # SVD-xt diffusers files, named relative to the folder below
+    base_dirs: tuple[str, ...]  # where that folder may sit in base's repo; first present wins
+    controller: hub.RemoteFiles | None  # the animator's own checkpoints
+    converter: dict[str, str]  # controller file -> convert.LAYOUTS name
+    swap_rb: bool  # skeletons drawn with red and blue swapped, as the pose encoder was trained
+    style: str  # skeleton drawing, render.STYLES: "dwpose" (plain) or "confidence" (shaded)
+    reference_anchor: bool  # the portrait's own pose opens every window (output frame dropped)
+    defaults: GenerationConfig  # the sampling settings the weights were made for
+    sizes: tuple[tuple[int, int], ...]  # (height, width) trained at; the app picks by aspect
+    identity: bool  # face projector + identity attention installed
+    identity_mode: str  # how face attention is added: "normalized" (StableAnimator) or "sum"
+    dwpose: hub.RemoteFiles | None  # DWPose ONNX pair for pose detection
+    face_model: hub.RemoteFiles | None  # insightface models, named relative to face_dirs
+    face_dirs: tuple[str, ...] = ("",)  # where those may sit in face_model's repo
+    license: str = ""  # terms and access steps, shown to users before downloading
+
+
+PRESETS: dict[str, Preset] = {
+    "stableanimator": Preset(
+        name="stableanimator",
+        description="StableAnimator (SVD-xt + pose net + face encoder): identity-preserving "
+                    "animation, 16-frame windows; 576x1024 or 512x512.",
+        base=hub.RemoteFiles(STABLEANIMATOR_REPO, SVD_FILES),
+        base_dirs=("SVD/", "SVD/stable-video-diffusion-img2vid-xt/",
+                   "stable-video-diffusion-img2vid-xt/"),
+        controller=hub.RemoteFiles(STABLEANIMATOR_REPO, [
+            "Animation/pose_net.pth", "Animation/face_encoder.pth", "Animation/unet.pth"]),
+        converter={"Animation/pose_net.pth": "stableanimator-pose_net",
+                   "Animation/face_encoder.pth": "stableanimator-face_encoder",
+                   "Animation/unet.pth": "stableanimator-unet"},
+        # Its training skeletons were RGB drawings written by an OpenCV (BGR) writer.
+        swap_rb=True,
+        style="dwpose",
+        reference_anchor=False,
+        defaults=GenerationConfig(height=1024, width=576, num_inference_steps=25,
+                                  min_guidance_scale=3.0, max_guidance_scale=3.0, fps=7,
+                                  motion_bucket_id=127, noise_aug_strength=0.02, window=16,
+                                  overlap=4),
+        sizes=((1024, 576), (512, 512)),
+        identity=True,
+        identity_mode="normalized",
+        dwpose=hub.RemoteFiles(STABLEANIMATOR_REPO, [f"DWPose/{f}" for f in DWPOSE_FILES]),
+        face_model=hub.RemoteFiles(STABLEANIMATOR_REPO, FACE_FILES),
+        face_dirs=("antelopev2/", "models/antelopev2/"),
+        license="StableAnimator weights: see https://huggingface.co/FrancisRing/StableAnimator "
+                "(model card). They build on Stable Video Diffusion (Stability AI's license, "
+                "see its model card). The insightface antelopev2 face models are for "
+                "non-commercial research use only.",
+    ),
+    "mimicmotion": Preset(
+        name="mimicmotion",
+        description="MimicMotion 1.1 (SVD-xt-1.1 + pose net): long 72-frame windows anchored "
+                    "on the portrait's pose; no identity module; 576x1024.",
+        base=hub.RemoteFiles(SVD_XT_1_1_REPO, SVD_FILES, gated=True,
+                             license_url=f"https://huggingface.co/{SVD_XT_1_1_REPO}"),
+        base_dirs=("",),
+        controller=hub.RemoteFiles("tencent/MimicMotion", ["MimicMotion_1-1.pth"]),
+        converter={"MimicMotion_1-1.pth": "mimicmotion"},
+        # checkpoints.md says RGB, but MimicMotion's draw_pose paints the RGB palette and then
+        # returns cv2.cvtColor(canvas, COLOR_BGR2RGB): its pose net saw red and blue swapped.
+        swap_rb=True,
+        style="confidence",
+        reference_anchor=True,
+        defaults=GenerationConfig(height=1024, width=576, num_inference_steps=25,
+                                  min_guidance_scale=2.0, max_guidance_scale=2.0, fps=7,
+                                  motion_bucket_id=127, noise_aug_strength=0.0, window=72,
+                                  overlap=6),
+        sizes=((1024, 576),),
+        identity=False,
+        identity_mode="sum",
+        dwpose=hub.RemoteFiles(DWPOSE_REPO, list(DWPOSE_FILES)),
+        face_model=None,
+        license=f"Needs {SVD_XT_1_1_REPO}, a gated repository: accept Stability AI's license "
+                f"at https://huggingface.co/{SVD_XT_1_1_REPO} while logged in and give this "
+                "machine your token (HF_TOKEN or `hf auth login`). MimicMotion weights: see "
+                "https://huggingface.co/tencent/MimicMotion (model card).",
+    ),
+    "tiny": Preset(
+        name="tiny",
+        description="Tiny random model for smoke tests: runs anywhere in seconds, its output "
+                    "is noise.",
+        base=None,
+        base_dirs=("",),
+        controller=None,
+        converter={},
+        swap_rb=False,
+        style="dwpose",
+        reference_anchor=False,
+        defaults=GenerationConfig(height=64, width=64, num_inference_steps=4, window=8,
+                                  overlap=2, decode_chunk_size=4),
+        sizes=((64, 64),),
+        identity=True,
+        identity_mode="sum",
+        dwpose=None,
+        face_model=None,
+        license="Random weights built in code; no terms.",
+    ),
+}
+LOCAL = "local:"
+_NAMES = ", ".join(PRESETS) + f", or {LOCAL}<folder> (a pipeline saved with save_pretrained)"
+
+
+@dataclass
+class LoadedPreset:
+    """What `load_preset` returns: the generator and the helpers that go with it."""
+
+    preset: Preset
+    pipeline: AnimationPipeline
+    face: FaceEmbedder | None  # None: no face model, generation runs without identity
+    dwpose_dir: Path | None  # folder holding the DWPose ONNX pair; None: not on this machine
+    notices: list[str]  # things the user should know (what was left out and why)
+
+
+# ----------------------------------------------------------------------------- presets
+
+
+def get_preset(name: str) -> Preset:
+    """The preset called `name`; `local:<dir>` reads the folder's animator_preset.json."""
+    if name.startswith(LOCAL):
+        return _local_preset(Path(name[len(LOCAL):]).expanduser())
+    if name not in PRESETS:
+        raise InputError(f"Unknown preset {name!r}: choose one of {_NAMES}.")
+    return PRESETS[name]
+
+
+def _settings(preset: Preset) -> dict:
+    return {"description": preset.description, "swap_rb": preset.swap_rb,
+            "style": preset.style, "reference_anchor": preset.reference_anchor,
+            "defaults": dataclasses.asdict(preset.defaults),
+            "sizes": [list(s) for s in preset.sizes], "license": preset.license}
+
+
+def save_preset_json(preset: Preset, directory: str | Path) -> Path:
+    """Write the preset's conventions next to a saved pipeline, for `local:<dir>`."""
+    path = Path(directory) / PRESET_JSON
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_settings(preset), indent=2) + "\n")
+    return path
+
+
+def _local_preset(folder: Path) -> Preset:
+    """A saved pipeline's preset: its JSON settings over StableAnimator-like conventions."""
+    if not (folder / "model_index.json").is_file():
+        raise InputError(f"{folder} holds no saved pipeline (no model_index.json): pass "
+                         f"{LOCAL}<folder> with a folder written by AnimationPipeline."
+                         "save_pretrained.")
+    base = replace(PRESETS["stableanimator"], base=None, controller=None, converter={},
+                   dwpose=None, face_model=None, face_dirs=("",),
+                   description=f"Pipeline saved in {folder}",
+                   license="See the terms of the weights this pipeline was made from.")
+    path = folder / PRESET_JSON
+    if not path.is_file():
+        return replace(base, name=f"{LOCAL}{folder}")
+    try:
+        data = json.loads(path.read_text())
+        settings = {key: data[key] for key in _settings(base) if key in data}
+        if "defaults" in settings:
+            settings["defaults"] = GenerationConfig(**settings["defaults"])
+        if "sizes" in settings:
+            settings["sizes"] = tuple(tuple(s) for s in settings["sizes"])
+    except (ValueError, TypeError) as error:
+        raise InputError(f"{path} is not a valid preset file ({error}): fix it, or delete it "
+                         "to use the default settings.") from error
+    if settings.get("style", base.style) not in STYLES:
+        raise InputError(f"{path}: style must be one of {', '.join(STYLES)}.")
+    return replace(base, name=f"{LOCAL}{folder}", **settings)
+
+
+# ----------------------------------------------------------------------------- files
+
+
+def _files_in(folder: Path) -> set[str]:
+    if not folder.is_dir():
+        return set()
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+
+
+def _known_paths(files: hub.RemoteFiles, local_dir: Path | None) -> set[str]:
+    """Paths of `files`' repository known without the network: the listing the hub cached
+    when it was last online, plus what is on disk."""
+    try:
+        tree = get_cached_repo_tree(files.repo_id, revision=files.revision, local_dir=local_dir)
+        paths = {f.path for f in tree}
+    except CachedRepoTreeNotFoundError:
+        paths = set()
+    if local_dir is not None:
+        return paths | _files_in(local_dir)
+    try:
+        folder = snapshot_download(files.repo_id, revision=files.revision, allow_patterns=[],
+                                   local_files_only=True)
+    except LocalEntryNotFoundError:
+        return paths
+    return paths | _files_in(Path(folder))
+
+
+def _place(files: hub.RemoteFiles, dirs: tuple[str, ...], paths: set[str]) -> hub.RemoteFiles:
+    """`files` inside the first of `dirs` that holds its first file (else the first dir), each
+    `.fp16.` name swapped for the plain one when only that one is known."""
+    folder = next((d for d in dirs if d + files.filenames[0] in paths), dirs[0])
+    names = []
+    for name in files.filenames:
+        path, plain = folder + name, folder + name.replace(".fp16.", ".")
+        names.append(plain if path not in paths and plain in paths else path)
+    return replace(files, filenames=names)
+
+
+def _resolve(files: hub.RemoteFiles, dirs: tuple[str, ...], *, weights_dir: Path | None = None,
+             local_dir: Path | None = None, online: bool = False) -> hub.RemoteFiles:
+    """`_place` against the best file list at hand: `weights_dir`'s files; or, online, the
+    repository's listing (which the hub caches while fetching the small first file); or the
+    listing and files already in the cache."""
+    if weights_dir is not None:
+        return _place(files, dirs, _files_in(weights_dir))
+    if online and (len(dirs) > 1 or any(".fp16." in f for f in files.filenames)):
+        hub.fetch(replace(files, filenames=["*" + files.filenames[0]]), local_dir=local_dir)
+    return _place(files, dirs, _known_paths(files, local_dir))
+
+
+def _online(allow_download: bool) -> bool:
+    return allow_download and not constants.is_offline_mode()
+
+
+def preset_files(preset: Preset, *, weights_dir: str | Path | None = None,
+                 allow_download: bool = False, local_dir: str | Path | None = None
+                 ) -> list[hub.RemoteFiles]:
+    """Files the preset needs, per repository: base, controller, DWPose, face model.
+
+    Folders whose place varies are found in `weights_dir`, else in the cache's file list (or
+    `local_dir`'s); with `allow_download=True` the repository's listing is fetched first
+    (along with its small first file). Without one, the first candidate folder is assumed.
+    """
+    weights_dir = None if weights_dir is None else Path(weights_dir)
+    local_dir = None if local_dir is None else Path(local_dir)
+    kwargs = dict(weights_dir=weights_dir, local_dir=local_dir, online=_online(allow_download))
+    out = []
+    if preset.base is not None:
+        out.append(_resolve(preset.base, preset.base_dirs, **kwargs))
+    out += [f for f in (preset.controller, preset.dwpose) if f is not None]
+    if preset.face_model is not None:
+        out.append(_resolve(preset.face_model, preset.face_dirs, **kwargs))
+    return out
+
+
+def _not_on_machine(preset: Preset, repos: list[str], where: Path, hint: str = "") -> InputError:
+    why = " (HF_HUB_OFFLINE=1)" if constants.is_offline_mode() else ""
+    return InputError(
+        f"The {preset.name} weights are not on this machine (files of {', '.join(repos)} are "
+        f"missing in {where}) and downloads are off{why}.{hint} Run `python -m animator "
+        f"download --preset {preset.name}` on a machine with internet access and copy its "
+        "cache here, or pass --weights-dir with a folder that holds them.")
+
+
+def download_preset(name: str, *, weights_dir: str | Path | None = None,
+                    progress: ProgressCallback | None = None) -> list[Path]:
+    """Fetch everything the preset needs (SVD parts, controllers, DWPose, face models) into
+    the HF cache, or as plain files into `weights_dir`; return the folders that hold them."""
+    preset = get_preset(name)
+    if preset.name.startswith(LOCAL):
+        return [Path(preset.name[len(LOCAL):])]
+    local_dir = None if weights_dir is None else Path(weights_dir)
+    if constants.is_offline_mode():
+        needed = preset_files(preset, local_dir=local_dir)
+        missing = [f.repo_id for f in needed if not hub.is_cached(f, local_dir=local_dir)]
+        if missing:
+            raise _not_on_machine(preset, list(dict.fromkeys(missing)),
+                                  local_dir or Path(constants.HF_HUB_CACHE),
+                                  " Unset HF_HUB_OFFLINE to download them.")
+    folders = []
+    for files in preset_files(preset, allow_download=True, local_dir=local_dir):
+        folder = hub.fetch(files, local_dir=local_dir, progress=progress)
+        if folder not in folders:
+            folders.append(folder)
+    return folders
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def load_preset(name: str, *, device: str = "cpu", dtype: torch.dtype | None = None,
+                weights_dir: str | Path | None = None, allow_download: bool = True,
+                progress: ProgressCallback | None = None) -> LoadedPreset:
+    """Fetch (unless downloads are off), convert (first start only) and load a preset.
+
+    `dtype` defaults to float16 on CUDA and float32 elsewhere. `weights_dir` replaces the hub
+    (and is searched first for DWPose and face models). A missing face model or DWPose pair is
+    not an error: the result says so in `notices` and leaves `face` / `dwpose_dir` None.
+    """
+    preset = get_preset(name)
+    if dtype is None:
+        dtype = torch.float16 if str(device).startswith("cuda") else torch.float32
+    weights_dir = None if weights_dir is None else Path(weights_dir).expanduser()
+    notices: list[str] = []
+    if preset.name == "tiny":
+        from animator.models.tiny import tiny_pipeline
+
+        pipeline = tiny_pipeline(dtype=dtype, identity_mode=preset.identity_mode,
+                                 random_init=True)
+    elif preset.name.startswith(LOCAL):
+        pipeline = AnimationPipeline.from_pretrained(preset.name[len(LOCAL):],
+                                                     torch_dtype=dtype)
+        preset = replace(preset, identity=pipeline.face_projector is not None,
+                         identity_mode=pipeline.config.identity_mode)
+    else:
+        svd, controller = _fetch_model(preset, weights_dir, allow_download, progress)
+        pipeline = assemble(preset, svd, controller, dtype=dtype, device=device,
+                            progress=progress)
+    pipeline.to(device)
+    face = _face_embedder(preset, weights_dir, device, allow_download, progress, notices)
+    dwpose_dir = _dwpose_dir(preset, weights_dir, allow_download, progress, notices)
+    return LoadedPreset(preset, pipeline, face, dwpose_dir, notices)
+
+
+def _fetch_model(preset: Preset, weights_dir: Path | None, allow_download: bool,
+                 progress: ProgressCallback | None) -> tuple[Path, Path]:
+    """(SVD folder, folder the controller paths are relative to). Files already in the cache
+    are used without asking the hub anything; the rest is fetched if allowed."""
+    base = _resolve(preset.base, preset.base_dirs, weights_dir=weights_dir)
+    needed = [base, preset.controller]
+    if weights_dir is not None:
+        missing = [p for f in needed for p in hub.missing_files(f, weights_dir)]
+        if missing:
+            raise InputError(
+                f"{weights_dir} lacks files of the {preset.name} preset: "
+                f"{', '.join(missing[:6])}{' ...' if len(missing) > 6 else ''}. Run `python -m "
+                f"animator download --preset {preset.name} --weights-dir {weights_dir}` to "
+                "fill it, or point --weights-dir at the folder that holds them.")
+        roots = [weights_dir, weights_dir]
+    else:
+        missing = [f.repo_id for f in needed if not hub.is_cached(f)]
+        if missing and not _online(allow_download):
+            raise _not_on_machine(preset, list(dict.fromkeys(missing)),
+                                  Path(constants.HF_HUB_CACHE))
+        if missing:
+            base = _resolve(preset.base, preset.base_dirs, online=True)
+            needed = [base, preset.controller]
+        roots = [hub.fetch(f, allow_download=bool(missing), progress=progress) for f in needed]
+    return roots[0] / base.filenames[0].rpartition("/")[0], roots[1]
+
+
+def _variant(folder: Path) -> str | None:
+    return "fp16" if any(".fp16." in p.name for p in folder.iterdir()) else None
+
+
+@torch.no_grad()
+def assemble(preset: Preset, svd: Path, controller: Path, *, dtype: torch.dtype,
+             device: str = "cpu", progress: ProgressCallback | None = None
+             ) -> AnimationPipeline:
+    """Build the pipeline from an SVD diffusers folder and the preset's controller files
+    (paths in `preset.converter`, relative to `controller`). Sizes come from the folder's
+    configs, so a tiny folder gives a tiny pipeline.
+
+    The UNet and the controls are created on the meta device and take the converted tensors,
+    already in `dtype` on `device`, as they are: no second copy, no random init of 1.5 B
+    parameters.
+    """
+    from diffusers import (
+        AutoencoderKLTemporalDecoder,
+        EulerDiscreteScheduler,
+        UNetSpatioTemporalConditionModel,
+    )
+    from transformers import CLIPImageProcessorPil, CLIPVisionModelWithProjection
+
+    from animator.models.identity import FaceProjector
+    from animator.models.pose_encoder import FusedPoseEncoder
+    from animator.models.unet import (
+        identity_state_dict,
+        install_identity,
+        load_identity_state_dict,
+        remove_identity,
+    )
+
+    def report(fraction: float, desc: str) -> None:
+        if progress is not None:
+            progress(fraction, desc)
+
+    report(0.0, "Loading SVD")
+    config = UNetSpatioTemporalConditionModel.load_config(svd / "unet")
+    with torch.device("meta"):
+        unet = UNetSpatioTemporalConditionModel.from_config(config)
+    image_encoder = CLIPVisionModelWithProjection.from_pretrained(
+        svd / "image_encoder", variant=_variant(svd / "image_encoder"), dtype=dtype)
+    vae = AutoencoderKLTemporalDecoder.from_pretrained(
+        svd / "vae", variant=_variant(svd / "vae"), torch_dtype=dtype)
+    scheduler = EulerDiscreteScheduler.from_pretrained(svd / "scheduler")
+    feature_extractor = CLIPImageProcessorPil.from_pretrained(svd / "feature_extractor")
+
+    with torch.device("meta"):
+        pose_encoder = FusedPoseEncoder(out_channels=unet.config.block_out_channels[0],
+                                        with_dense=False)
+    modules = {"unet": unet, "skeleton": pose_encoder.skeleton}
+    expected = {name: convert.expected_shapes(m) for name, m in modules.items()}
+    face_projector = None
+    if preset.identity:
+        dim = unet.config.cross_attention_dim
+        with torch.device("meta"):
+            face_projector = FaceProjector(
+                cross_attention_dim=dim, clip_embeddings_dim=image_encoder.config.projection_dim,
+                heads=max(1, dim // 64), dim_head=64)
+        modules["face_projector"] = face_projector
+        expected["face_projector"] = convert.expected_shapes(face_projector)
+        install_identity(unet)  # on the meta UNet, only to learn the processors' shapes
+        expected["identity"] = {k: tuple(v.shape) for k, v in identity_state_dict(unet).items()}
+        remove_identity(unet)
+
+    loaded: dict[str, dict[str, torch.Tensor]] = {}
+    for i, (relative, layout) in enumerate(preset.converter.items()):
+        report(0.1 + 0.8 * i / len(preset.converter),
+               f"Loading {relative} (converted on the first start only)")
+        targets = convert.LAYOUTS[layout].targets
+        path = convert.convert(controller / relative, layout,
+                               {t: expected[t] for t in targets}, name=relative)
+        for target in targets:
+            loaded[target] = convert.load_converted(path, target, dtype=dtype, device=device)
+    if set(loaded) != set(expected):
+        raise ValueError(f"preset {preset.name} fills {sorted(loaded)}, its model needs "
+                         f"{sorted(expected)}")
+    for name, module in modules.items():
+        module.load_state_dict(loaded.pop(name), strict=True, assign=True)
+    pipeline = AnimationPipeline(vae=vae, image_encoder=image_encoder, unet=unet.eval(),
+                                 scheduler=scheduler, feature_extractor=feature_extractor,
+                                 pose_encoder=pose_encoder.eval(),
+                                 face_projector=None if face_projector is None
+                                 else face_projector.eval(),
+                                 identity_mode=preset.identity_mode)
+    if "identity" in loaded:
+        load_identity_state_dict(unet, loaded.pop("identity"))
+    report(1.0, "Model loaded")
+    return pipeline.to(device)
+
+
+def _face_embedder(preset: Preset, weights_dir: Path | None, device: str, allow_download: bool,
+                   progress: ProgressCallback | None, notices: list[str]) -> FaceEmbedder | None:
+    """The preset's face model, found locally or fetched; None plus a notice when unavailable."""
+    if not preset.identity:
+        return None
+    without = "Generating without identity guidance (the face may drift)."
+    folder = find_face_model_dir(weights_dir)
+    if folder is None and preset.face_model is not None and weights_dir is None:
+        try:
+            files = _resolve(preset.face_model, preset.face_dirs, online=_online(allow_download))
+            root = hub.fetch(files, allow_download=allow_download, progress=progress)
+        except InputError as error:
+            notices.append(f"No face model: {error} {without}")
+            return None
+        folder = root / files.filenames[0].rpartition("/")[0]
+    if folder is None:
+        notices.append("No face model (insightface antelopev2) on this machine: run `python -m "
+                       "animator download`, or put it in --weights-dir. " + without)
+        return None
+    try:
+        return FaceEmbedder(folder, device="cuda" if str(device).startswith("cuda") else "cpu")
+    except InputError as error:
+        notices.append(f"{error} {without}")
+        return None
+
+
+def _dwpose_dir(preset: Preset, weights_dir: Path | None, allow_download: bool,
+                progress: ProgressCallback | None, notices: list[str]) -> Path | None:
+    """Folder with the DWPose pair, found locally or fetched; None plus a notice if absent."""
+    found = find_dwpose_weights(weights_dir)
+    if found is not None:
+        return found[0].parent
+    if preset.dwpose is None:  # tiny and saved pipelines: the detector finds its own
+        return None
+    fallback = "Poses come from the fallback detector."
+    if weights_dir is not None:
+        notices.append(f"No DWPose weights ({', '.join(DWPOSE_FILES)}) in {weights_dir} or its "
+                       f"DWPose/ folder. {fallback}")
+        return None
+    try:
+        root = hub.fetch(preset.dwpose, allow_download=allow_download, progress=progress)
+    except InputError as error:
+        notices.append(f"No DWPose weights: {error} {fallback}")
+        return None
+    return (root / preset.dwpose.filenames[0]).parent
+
+
+__all__ = ["PRESETS", "LoadedPreset", "Preset", "assemble", "download_preset", "get_preset",
+           "load_preset", "preset_files", "save_preset_json"]
