@@ -1,13 +1,20 @@
 """Many animate jobs from a JSON-lines file, split across processes with accelerate.
 
 One job per line: {"image": ..., "video": ... or "motion": ..., "out": optional file name,
-plus any generation setting (seed, num_inference_steps, ...), "fps", "start", "end"}.
+"fps", "start", "end", plus any generation setting (seed, num_inference_steps, ...: the
+fields of GenerationConfig) or retargeting setting (transition, smoothing, ...: the fields
+of RetargetConfig)}.
 Relative paths are read from the jobs file's folder. Run plainly for one process, or as
-`accelerate launch --num_processes N -m animator batch jobs.jsonl` (add `--cpu` without
-GPUs; `--num_machines`/`--machine_rank`/`--main_process_ip` across machines): each
-process renders its own share (`PartialState.split_between_processes`), on its own
-device, and the main process gathers every process's record into `summary.json`.
-A failing job is recorded and the rest go on.
+`accelerate launch --multi_gpu --num_processes N -m animator batch jobs.jsonl` (add
+`--num_machines`/`--machine_rank`/`--main_process_ip` across machines): each process
+renders its own share (`PartialState.split_between_processes`) on its own device, and the
+main process gathers every process's record into `summary.json`. A failing job is
+recorded and the rest go on.
+
+On a machine without GPUs the same command runs N CPU processes joined by gloo: we ask
+accelerate for its CPU mode when CUDA is missing. (`accelerate launch --cpu
+--num_processes N` starts N processes only through MPI, `--mpirun_hostfile`; without it,
+one process.)
 """
 
 from __future__ import annotations
@@ -21,11 +28,12 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from animator.config import GenerationConfig
+from animator.config import GenerationConfig, RetargetConfig
 from animator.errors import Cancelled, InputError
 
 JOB_KEYS = {"image", "video", "motion", "out", "fps", "start", "end"}
 GENERATION_KEYS = {f.name for f in fields(GenerationConfig)}
+RETARGET_KEYS = {f.name for f in fields(RetargetConfig)}
 
 
 @dataclass
@@ -38,6 +46,7 @@ class Job:
     start: float = 0.0
     end: float | None = None
     generation: dict[str, Any] = field(default_factory=dict)
+    retarget: dict[str, Any] = field(default_factory=dict)
 
 
 def load_jobs(path: str | Path) -> list[Job]:
@@ -58,10 +67,10 @@ def load_jobs(path: str | Path) -> list[Job]:
             raise InputError(f"{where} is not a JSON object: {e.msg}.") from e
         if not isinstance(spec, dict):
             raise InputError(f"{where} must be a JSON object, got {type(spec).__name__}.")
-        unknown = set(spec) - JOB_KEYS - GENERATION_KEYS
+        unknown = set(spec) - JOB_KEYS - GENERATION_KEYS - RETARGET_KEYS
         if unknown:
             raise InputError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: "
-                             f"{sorted(JOB_KEYS | GENERATION_KEYS)}.")
+                             f"{sorted(JOB_KEYS | GENERATION_KEYS | RETARGET_KEYS)}.")
         if "image" not in spec or ("video" in spec) == ("motion" in spec):
             raise InputError(f"{where} needs \"image\" and exactly one of \"video\" or "
                              "\"motion\".")
@@ -72,6 +81,7 @@ def load_jobs(path: str | Path) -> list[Job]:
             out=spec.get("out", f"job{index:04d}.mp4"), fps=spec.get("fps"),
             start=float(spec.get("start", 0.0)), end=spec.get("end"),
             generation={k: v for k, v in spec.items() if k in GENERATION_KEYS},
+            retarget={k: v for k, v in spec.items() if k in RETARGET_KEYS},
         ))
     if not jobs:
         raise InputError(f"{path} has no jobs: write one JSON object per line.")
@@ -89,8 +99,8 @@ def run_job(animator, job: Job, out_dir: Path) -> dict:
     work = out_dir / f".job{job.index:04d}"
     try:
         result = animator.animate(job.image, job.driving, generation=job.generation,
-                                  fps=job.fps, start=job.start, end=job.end, out_dir=work,
-                                  comparison=False)
+                                  retarget_config=RetargetConfig(**job.retarget), fps=job.fps,
+                                  start=job.start, end=job.end, out_dir=work, comparison=False)
         result.video.replace(out_dir / job.out)
         record.update(ok=True, seed=result.seed, frames=result.settings["frames"],
                       notices=result.notices)
@@ -109,9 +119,10 @@ def run_batch(jobs_path: str | Path, out_dir: str | Path,
               make_animator: Callable[[], Any]) -> dict | None:
     """Render this process's share of the jobs; the main process returns the summary of
     all of them (other processes return None)."""
+    import torch
     from accelerate import PartialState
 
-    state = PartialState()
+    state = PartialState(cpu=not torch.cuda.is_available())
     jobs = load_jobs(jobs_path)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from animator.cli import main
+from animator.pose.skeleton import PoseSequence
 from animator.video import probe_video
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,3 +63,23 @@ def test_list_motions(capsys):
     listed = capsys.readouterr().out
     for name in ("wave", "walk", "squat", "arm_circles", "dance"):
         assert name in listed
+
+
+def test_animate_with_the_tiny_preset(tmp_path, portrait_path, driving_path):
+    out, comparison, poses = tmp_path / "a.mp4", tmp_path / "c.mp4", tmp_path / "p.npz"
+    done = run_cli("animate", "--image", str(portrait_path), "--video", str(driving_path),
+                   "--preset", "tiny", "--fps", "5", "--end", "2", "--steps", "1",
+                   "--seed", "3", "--transition", "0", "--out", str(out),
+                   "--comparison", str(comparison), "--json", str(poses))
+    assert done.returncode == 0, done.stderr[-2000:]
+    info = probe_video(out)
+    assert (info.num_frames, info.fps, info.has_audio) == (10, 5.0, True)
+    assert probe_video(comparison).num_frames == 10
+    assert "seed: 3" in done.stderr
+    assert len(PoseSequence.load(poses)) == 10
+
+
+def test_animate_bad_setting_exits_2(tmp_path, portrait_path):
+    code = main(["animate", "--image", str(portrait_path), "--motion", "wave", "--preset",
+                 "tiny", "--width", "60", "--height", "60", "--out", str(tmp_path / "x.mp4")])
+    assert code == 2
