@@ -146,3 +146,19 @@ def test_cancel_stops_the_job_and_cleans_up(client, portrait_path):
     assert job_dirs() == before
     video, *_ = client.predict(**animate_args(portrait_path, motion="wave", steps=1))
     assert probe_video(video).num_frames == 20  # and the server still serves
+
+
+def test_without_a_gpu_the_page_says_so_and_estimates_the_time():
+    cpu = app.Animator(device="cpu")
+    text = app.device_notice(cpu, "stableanimator")
+    assert "needs a GPU" in text and "would take about" in text and "`tiny`" in text
+    assert "noise" in app.device_notice(cpu, "tiny")
+
+
+def test_command_line_flags():
+    args = app.parse_args(["--port", "8080", "--host", "0.0.0.0", "--share", "--preset", "tiny",
+                           "--device", "cpu", "--low-memory"])
+    assert (args.port, args.host, args.share, args.preset, args.device, args.low_memory) == \
+        (8080, "0.0.0.0", True, "tiny", "cpu", True)
+    animator = app.make_animator(args)
+    assert (animator.preset, animator.device, animator.low_memory) == ("tiny", "cpu", True)
