@@ -221,6 +221,7 @@ class AnimationPipeline(DiffusionPipeline):
         """diffusers' loader, then the identity processors' weights (unless a face projector
         was passed in)."""
         pipe = super().from_pretrained(pretrained_model_name_or_path, **kwargs)
+        pipe.reallocate_weights()
         if identity_processors(pipe.unet) and "face_projector" not in kwargs:
             path = Path(pretrained_model_name_or_path) / "face_projector" / IDENTITY_WEIGHTS
             if not path.is_file():
@@ -231,6 +232,17 @@ class AnimationPipeline(DiffusionPipeline):
                                        token=kwargs.get("token"))
             load_identity_state_dict(pipe.unet, load_file(path))
         return pipe
+
+    def reallocate_weights(self) -> None:
+        """Give every weight a fresh allocation of its own.
+
+        Loaders leave weights as views at odd offsets of the files they read (mmap);
+        float32 kernels then sum in another order, ~1e-7 apart. Fresh, aligned copies make
+        a loaded pipeline give exactly the frames the saved one gave."""
+        for module in self.components.values():
+            if isinstance(module, torch.nn.Module):
+                for param in module.parameters():
+                    param.data = param.data.clone()
 
     # ----------------------------------------------------------------------------- encoders
 

@@ -488,8 +488,9 @@ def assemble(preset: Preset, svd: Path, controller: Path, *, dtype: torch.dtype,
                                  identity_mode=preset.identity_mode)
     if "identity" in loaded:
         load_identity_state_dict(unet, loaded.pop("identity"))
+    pipeline.to(device).reallocate_weights()
     report(1.0, "Model loaded")
-    return pipeline.to(device)
+    return pipeline
 
 
 def _face_embedder(preset: Preset, weights_dir: Path | None, device: str, allow_download: bool,
