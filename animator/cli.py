@@ -176,7 +176,9 @@ def cmd_batch(args) -> None:
 def cmd_train(args) -> None:
     from animator.train import main as train_main
 
-    train_main(args.rest)
+    code = train_main(args.rest)
+    if code:
+        raise SystemExit(code)
 
 
 def cmd_download(args) -> None:

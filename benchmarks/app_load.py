@@ -52,8 +52,8 @@ def main() -> None:
             motion = motions[(index + k) % len(motions)]
             start = time.perf_counter()
             try:
-                client.predict(portrait, video if motion == app.NO_MOTION else None, motion,
-                               0, None, 0.5, 7, 1.0, True, False, 1.0, 1.0, 1.0, 1.0,
+                client.predict(portrait=portrait, motion=motion,
+                               video=video if motion == app.NO_MOTION else None,
                                api_name="/extract_pose")
                 results.append((True, time.perf_counter() - start, ""))
             except Exception as e:  # a failed request is a figure here, not a crash

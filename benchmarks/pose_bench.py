@@ -209,12 +209,10 @@ def bench_end_to_end() -> list[Row]:
                                     quiet=True, **app.launch_kwargs(InputLimits()))
         try:
             client = Client(url, verbose=False)
-            args = (handle_file(str(portrait)), handle_file(str(clip)), app.NO_MOTION, 0, None,
-                    0.5, 7, 1.0, True, False, 1.0, 1.0, 1.0, 1.0)
-
             def run():
                 app.animator.clear_pose_cache()  # measure detection every time
-                client.predict(*args, api_name="/extract_pose")
+                client.predict(portrait=handle_file(str(portrait)), video=handle_file(str(clip)),
+                               api_name="/extract_pose")
 
             seconds = timed(run, repeats=3)
         finally:

@@ -162,3 +162,24 @@ def test_command_line_flags():
         (8080, "0.0.0.0", True, "tiny", "cpu", True)
     animator = app.make_animator(args)
     assert (animator.preset, animator.device, animator.low_memory) == ("tiny", "cpu", True)
+
+
+def test_readme_api_script_runs_as_written(app_url, tmp_path):
+    """The "Use via API" script of README.md, run verbatim against the local server."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text()
+    section = readme.split("## Use via API", 1)[1]
+    script = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    assert 'Client("http://127.0.0.1:7860/")' in script
+    script_file = tmp_path / "api_client.py"
+    script_file.write_text(script.replace("http://127.0.0.1:7860/", app_url))
+    done = subprocess.run([sys.executable, str(script_file)], cwd=root, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    video, seed = done.stdout.strip().splitlines()[-1].split()
+    assert seed == "1234" and probe_video(video).fps == 10

@@ -83,3 +83,10 @@ def test_animate_bad_setting_exits_2(tmp_path, portrait_path):
     code = main(["animate", "--image", str(portrait_path), "--motion", "wave", "--preset",
                  "tiny", "--width", "60", "--height", "60", "--out", str(tmp_path / "x.mp4")])
     assert code == 2
+
+
+def test_train_subcommand_is_wired(tmp_path):
+    done = run_cli("train", f"data_dir={tmp_path / 'nothing'}", f"output_dir={tmp_path / 'run'}")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1].startswith("error: The training data folder")
+    assert "Traceback" not in done.stderr
