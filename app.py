@@ -108,6 +108,7 @@ def _size(resolution: str) -> dict:
 
 def build_demo(animator: Animator) -> gr.Blocks:
     """The page; every handler delegates to `animator`."""
+    page_preset = get_preset(animator.preset)  # the preset the page opens with
 
     @_user_errors
     def extract_pose(portrait, motion, start, transition, smoothing, root_motion, ground,
@@ -144,12 +145,19 @@ def build_demo(animator: Animator) -> gr.Blocks:
             raise InputError("Upload a portrait first (a photo of one person).")
         animator.use_preset(preset)
         animator.set_low_memory(bool(low_memory))
+        preset_tuned = {
+            "num_inference_steps": int(steps), "min_guidance_scale": float(min_guidance),
+            "max_guidance_scale": float(max_guidance), "window": int(window),
+            "overlap": int(overlap), "decode_chunk_size": int(decode_chunk),
+        }
+        if preset != page_preset.name:
+            # An API call that names another preset but leaves these at the page's values
+            # gets that preset's own defaults (on the page, choosing a preset sets them).
+            preset_tuned = {k: v for k, v in preset_tuned.items()
+                            if v != getattr(page_preset.defaults, k)}
         generation = {
-            **_size(resolution), "num_inference_steps": int(steps),
-            "min_guidance_scale": float(min_guidance), "max_guidance_scale": float(max_guidance),
-            "window": int(window), "overlap": int(overlap), "pose_strength": float(pose_strength),
-            "identity_strength": float(identity_strength),
-            "decode_chunk_size": int(decode_chunk), "cfg_mode": cfg_mode,
+            **_size(resolution), **preset_tuned, "pose_strength": float(pose_strength),
+            "identity_strength": float(identity_strength), "cfg_mode": cfg_mode,
             "seed": None if randomize_seed else int(seed),
         }
         options = dict(
@@ -199,8 +207,7 @@ def build_demo(animator: Animator) -> gr.Blocks:
                             video=video, progress=progress)
 
     defaults = RetargetConfig()
-    preset_now = get_preset(animator.preset)
-    gen = preset_now.defaults
+    gen = page_preset.defaults
     with gr.Blocks(title="Animator: pose-driven image animation",
                    delete_cache=(1800, 3600)) as demo:
         gr.Markdown(

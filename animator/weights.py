@@ -354,16 +354,16 @@ def load_preset(name: str, *, device: str = "cpu", dtype: torch.dtype | None = N
         dtype = torch.float16 if str(device).startswith("cuda") else torch.float32
     weights_dir = None if weights_dir is None else Path(weights_dir).expanduser()
     notices: list[str] = []
-    if preset.name == "tiny":
-        from animator.models.tiny import tiny_pipeline
-
-        pipeline = tiny_pipeline(dtype=dtype, identity_mode=preset.identity_mode,
-                                 random_init=True)
-    elif preset.name.startswith(LOCAL):
+    if preset.name.startswith(LOCAL):
         pipeline = AnimationPipeline.from_pretrained(preset.name[len(LOCAL):],
                                                      torch_dtype=dtype)
         preset = replace(preset, identity=pipeline.face_projector is not None,
                          identity_mode=pipeline.config.identity_mode)
+    elif preset.base is None:  # no weights to fetch: the tiny random model
+        from animator.models.tiny import tiny_pipeline
+
+        pipeline = tiny_pipeline(dtype=dtype, identity_mode=preset.identity_mode,
+                                 random_init=True)
     else:
         svd, controller = _fetch_model(preset, weights_dir, allow_download, progress)
         pipeline = assemble(preset, svd, controller, dtype=dtype, device=device,

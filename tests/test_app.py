@@ -183,3 +183,28 @@ def test_readme_api_script_runs_as_written(app_url, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     video, seed = done.stdout.strip().splitlines()[-1].split()
     assert seed == "1234" and probe_video(video).fps == 10
+
+
+def test_api_naming_another_preset_gets_its_defaults(monkeypatch, portrait_path):
+    """Settings left at the page's values follow the named preset; explicit ones win."""
+    from dataclasses import replace
+
+    from animator import weights
+
+    tiny = weights.PRESETS["tiny"]
+    other = replace(tiny, name="tiny3",
+                    defaults=replace(tiny.defaults, num_inference_steps=3, window=6))
+    monkeypatch.setitem(weights.PRESETS, "tiny3", other)
+    demo = app.build_demo(app.Animator("tiny", device="cpu"))
+    _, url, _ = demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(url, verbose=False)
+        args = animate_args(portrait_path, motion="wave", preset="tiny3", end=1.0)
+        for name in ("steps", "min_guidance", "max_guidance"):  # back to the page's values
+            args.pop(name)
+        settings = json.loads(client.predict(**args)[3])
+        assert (settings["num_inference_steps"], settings["window"]) == (3, 6)
+        settings = json.loads(client.predict(**{**args, "steps": 2})[3])
+        assert settings["num_inference_steps"] == 2
+    finally:
+        demo.close()
