@@ -26,6 +26,7 @@ import numpy as np
 
 from animator.config import GenerationConfig, InputLimits, RetargetConfig
 from animator.errors import Cancelled, InputError
+from animator.estimate import describe_seconds
 from animator.framing import Framing, choose_size
 from animator.pose.detect import make_detector
 from animator.pose.motions import list_motions, make_motion
@@ -388,6 +389,7 @@ class Animator:
             notices += [notice] if notice else []
         draw = {"style": preset.style, "swap_rb": preset.swap_rb, "face": True}
         skeleton = RenderedPoses(poses, **draw)
+        shown = RenderedPoses(poses, style=preset.style, face=True)  # true colours, for people
         encoder = loaded.pipeline.pose_encoder
         dense = (RenderedPoses(poses, dense=True)
                  if encoder is not None and encoder.config.with_dense else None)
@@ -411,16 +413,20 @@ class Animator:
                     if compare is not None:
                         compare.write(side_by_side(
                             self._driving_view(prep, prep.driver_index(written)),
-                            skeleton[written], frame, height=frame.shape[0]))
+                            shown[written], frame, height=frame.shape[0]))
                     written += 1
                     progress(0.9 + 0.1 * written / total_frames,
                              f"Decoding and encoding: frame {written}/{total_frames}")
 
+                started = time.perf_counter()
+
                 def step(done: int, total: int, window: int) -> None:
                     if cancel is not None and cancel.is_set():
                         raise Cancelled("Stopped: the animation was cancelled.")
+                    left = (time.perf_counter() - started) / done * (total - done)
                     progress(0.25 + 0.65 * done / total,
-                             f"Generating: window {window + 1}, step {done}/{total}")
+                             f"Generating: window {window + 1}, step {done}/{total}, "
+                             f"{describe_seconds(left)} left")
 
                 loaded.pipeline(image, skeleton, dense=dense, reference_pose=reference,
                                 face_embedding=face, seed=seed, callback=step, writer=write,

@@ -12,7 +12,6 @@ import math
 import time
 
 from animator.config import GenerationConfig
-from animator.pipeline import plan_windows
 
 # Forward FLOPs of the SVD-xt UNet (1.52 B parameters) per frame at 576x1024, counted with
 # torch.utils.flop_counter.FlopCounterMode on the full-size config (benchmarks/README.md).
@@ -36,6 +35,8 @@ def cpu_flops() -> float:
 
 def generation_flops(num_frames: int, settings: GenerationConfig, anchor: bool = False) -> float:
     """UNet FLOPs of one clip: frames computed per step x steps x (2 with guidance)."""
+    from animator.pipeline import plan_windows  # imports diffusers: only when asked
+
     windows = plan_windows(num_frames, settings.window, settings.overlap, anchor)
     computed = sum(len(w) for w in windows)
     guided = 2 if max(settings.min_guidance_scale, settings.max_guidance_scale) > 1 else 1
