@@ -335,12 +335,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="offload idle models to the CPU, guidance in sequence")
     parser.add_argument("--weights-dir", default=env("ANIMATOR_WEIGHTS_DIR"),
                         help="folder with the preset's files (instead of the Hugging Face hub)")
+    limits = InputLimits()
+    parser.add_argument("--max-duration", type=float,
+                        default=float(env("ANIMATOR_MAX_DURATION", limits.max_duration)),
+                        help="seconds of driving video used; longer ones are cut with a note "
+                        "(default: %(default)s)")
+    parser.add_argument("--max-upload-mb", type=float,
+                        default=float(env("ANIMATOR_MAX_UPLOAD_MB", limits.max_upload_mb)),
+                        help="largest upload accepted (default: %(default)s)")
     return parser.parse_args(argv)
 
 
 def make_animator(args: argparse.Namespace) -> Animator:
+    limits = InputLimits(max_duration=args.max_duration, max_upload_mb=args.max_upload_mb)
     animator = Animator(device=args.device, low_memory=args.low_memory,
-                        weights_dir=args.weights_dir)
+                        weights_dir=args.weights_dir, limits=limits)
     animator.use_preset(args.preset or ("tiny" if animator.device == "cpu"
                                         else "stableanimator"))
     return animator
@@ -357,4 +366,4 @@ if __name__ == "__main__":
     demo = build_demo(animator)
     demo.queue(default_concurrency_limit=1)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share,
-                **launch_kwargs(InputLimits()))
+                **launch_kwargs(animator.limits))

@@ -157,11 +157,26 @@ def test_without_a_gpu_the_page_says_so_and_estimates_the_time():
 
 def test_command_line_flags():
     args = app.parse_args(["--port", "8080", "--host", "0.0.0.0", "--share", "--preset", "tiny",
-                           "--device", "cpu", "--low-memory"])
+                           "--device", "cpu", "--low-memory", "--max-duration", "7",
+                           "--max-upload-mb", "50"])
     assert (args.port, args.host, args.share, args.preset, args.device, args.low_memory) == \
         (8080, "0.0.0.0", True, "tiny", "cpu", True)
     animator = app.make_animator(args)
     assert (animator.preset, animator.device, animator.low_memory) == ("tiny", "cpu", True)
+    assert (animator.limits.max_duration, animator.limits.max_upload_mb) == (7, 50)
+    assert app.launch_kwargs(animator.limits)["max_file_size"] == "50mb"
+
+
+def test_preset_that_cannot_load_is_explained(client, portrait_path, monkeypatch, tmp_path):
+    monkeypatch.setattr(app.animator, "weights_dir", tmp_path)  # an empty weights folder
+    try:
+        with pytest.raises(Exception, match="python -m animator download"):
+            client.predict(**animate_args(portrait_path, motion="wave",
+                                          preset="stableanimator"))
+    finally:
+        app.animator.use_preset("tiny")
+    video, *_ = client.predict(**animate_args(portrait_path, motion="wave", steps=1))
+    assert probe_video(video).num_frames == 20
 
 
 def test_readme_api_script_runs_as_written(app_url, tmp_path):
