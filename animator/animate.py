@@ -151,6 +151,7 @@ class Animator:
         self._pose_cache_size = pose_cache_size
         self._loaded = None
         self._load_lock = threading.Lock()
+        self._generate_lock = threading.Lock()
 
     @property
     def loaded(self) -> bool:
@@ -428,9 +429,13 @@ class Animator:
                              f"Generating: window {window + 1}, step {done}/{total}, "
                              f"{describe_seconds(left)} left")
 
-                loaded.pipeline(image, skeleton, dense=dense, reference_pose=reference,
-                                face_embedding=face, seed=seed, callback=step, writer=write,
-                                **kwargs)
+                # One generation at a time: a cancelled job's thread may still be finishing
+                # its step when the next job starts, and the pipeline's hooks hold per-call
+                # state.
+                with self._generate_lock:
+                    loaded.pipeline(image, skeleton, dense=dense, reference_pose=reference,
+                                    face_embedding=face, seed=seed, callback=step, writer=write,
+                                    **kwargs)
         progress(1.0, "Done")
         summary = {"preset": preset.name, "seed": seed, "frames": total_frames,
                    "output_fps": poses.fps, **kwargs}
