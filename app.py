@@ -172,18 +172,24 @@ def build_demo(animator: Animator) -> gr.Blocks:
         return (str(result.video), str(result.comparison), result.seed,
                 json.dumps(result.settings, indent=1), str(result.poses_file), _notes(notes))
 
+    running: dict[str, set[threading.Event]] = {}  # session -> cancel flags of its jobs
+
     async def animate(portrait, motion, start, transition, smoothing, root_motion, ground,
                       start_at_closest, head, arms, legs, hands, preset, resolution, fps, seed,
                       randomize_seed, steps, min_guidance, max_guidance, window, overlap,
                       pose_strength, identity_strength, decode_chunk, cfg_mode, low_memory,
-                      video=None, end=None, progress=gr.Progress(track_tqdm=True)):
+                      video=None, end=None, progress=gr.Progress(track_tqdm=True),
+                      request: gr.Request = None):
         """Animate the portrait with the driving motion. Returns the animated clip (with the
         driving audio), a side-by-side clip (driving | skeleton | result), the seed used, the
         settings used (JSON), the retargeted poses (JSON file) and notes."""
-        # The generator runs in a worker thread; when the job is cancelled (Stop button, or
-        # a client's job.cancel()) this task is, and the flag stops the thread at its next
-        # denoising step instead of letting it run on unseen.
+        # The generator runs in a worker thread. When the job is cancelled (Stop button, a
+        # client's job.cancel()) this task is; when the client goes away, `unload` below
+        # fires. Either sets the flag, which stops the thread at its next denoising step
+        # instead of letting it run on unseen.
         cancel = threading.Event()
+        session = running.setdefault(getattr(request, "session_hash", None) or "", set())
+        session.add(cancel)
         work = functools.partial(
             _animate, portrait, motion, start, transition, smoothing, root_motion, ground,
             start_at_closest, head, arms, legs, hands, preset, resolution, fps, seed,
@@ -195,6 +201,13 @@ def build_demo(animator: Animator) -> gr.Blocks:
         except asyncio.CancelledError:
             cancel.set()
             raise
+        finally:
+            session.discard(cancel)
+
+    def client_left(request: gr.Request):
+        """The page was closed or the API client went away: stop its jobs."""
+        for cancel in running.pop(request.session_hash, ()):
+            cancel.set()
 
     def preset_defaults(preset_name):
         """Controls follow the chosen preset's defaults."""
@@ -303,6 +316,7 @@ def build_demo(animator: Animator) -> gr.Blocks:
             api_name="animate", concurrency_limit=1, concurrency_id="gpu",
         )
         stop_btn.click(None, None, None, cancels=[generation], api_visibility="private")
+        demo.unload(client_left)
         preset.change(preset_defaults, preset,
                       [steps, min_guidance, max_guidance, window, overlap, decode_chunk, notice],
                       api_visibility="private")

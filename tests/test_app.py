@@ -223,3 +223,44 @@ def test_api_naming_another_preset_gets_its_defaults(monkeypatch, portrait_path)
         assert settings["num_inference_steps"] == 2
     finally:
         demo.close()
+
+
+def test_client_that_disconnects_stops_its_job(app_url, portrait_path, monkeypatch):
+    """A client killed mid-job: the server notices (heartbeat), stops the generation at
+    the next step, removes the job's files and keeps serving."""
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("GRADIO_HEARTBEAT_INTERVAL", "1")  # notice the loss within a second
+    before = job_dirs()
+    steps = []
+    original = app.animator.animate
+
+    def counting(*args, progress, **kwargs):
+        return original(*args, progress=lambda f, d: (steps.append(d), progress(f, d)),
+                        **kwargs)
+
+    def generated():
+        return sum(d.startswith("Generating") for d in steps)
+
+    code = (f"from gradio_client import Client, handle_file\n"
+            f"c = Client({app_url!r}, verbose=False)\n"
+            f"c.submit(portrait=handle_file({str(portrait_path)!r}), motion='dance', "
+            f"preset='tiny', steps=50, fps=10, api_name='/animate')\n"
+            f"import time; time.sleep(300)\n")
+    app.animator.animate = counting
+    client = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        deadline = time.time() + 120
+        while not generated() and time.time() < deadline:
+            time.sleep(0.2)
+        client.kill()
+        client.wait()
+        time.sleep(6)
+        stopped_at = generated()
+        time.sleep(3)
+        assert generated() == stopped_at < 50 * 7  # it stopped, far from done
+    finally:
+        client.kill()
+        app.animator.animate = original
+    assert job_dirs() == before
