@@ -16,6 +16,7 @@ class InputLimits:
     max_upload_mb: float = 200.0  # larger files are refused before decoding
     max_duration: float = 20.0  # seconds of driving video used; the rest is cut with a notice
     max_side: int = 1024  # frames and portraits are downscaled to this longest side
+    max_fps: float = 30.0  # faster videos are resampled to this when no fps is asked for
     max_frames: int = 600  # hard cap on frames after fps/stride selection
     min_side: int = 64  # smaller images/videos are refused
 

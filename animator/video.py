@@ -431,8 +431,12 @@ def read_video(
             f"The video is only {info.width}x{info.height} pixels; upload one at least "
             f"{limits.min_side} pixels on each side."
         )
-    plan = _plan(info, fps=fps, stride=stride, start=start, end=end, max_side=limits.max_side)
     notices = []
+    if fps is None and info.fps > limits.max_fps:
+        fps = limits.max_fps
+        notices.append(f"Resampled the video from {info.fps:.3g} to {fps:g} frames per second "
+                       "(max fps setting).")
+    plan = _plan(info, fps=fps, stride=stride, start=start, end=end, max_side=limits.max_side)
     if plan.duration > limits.max_duration + 1e-6:
         if start == 0 and end is None:
             used = f"the first {limits.max_duration:.1f} s of a {info.duration:.1f} s video"

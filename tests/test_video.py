@@ -174,6 +174,18 @@ def test_max_duration_cuts_with_a_notice(media):
     assert len(clip.frames) == 25 and "from 0.4 s" in clip.notices[0]
 
 
+def test_fast_video_is_resampled_to_max_fps_with_a_notice(media, tmp_path):
+    fast = tmp_path / "fast.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=80x64:rate=60:duration=1", "-c:v", "libx264",
+           "-pix_fmt", "yuv420p", str(fast))
+    clip = read_video(fast)
+    assert clip.fps == 30 and len(clip.frames) == 30
+    assert clip.notices == ["Resampled the video from 60 to 30 frames per second "
+                            "(max fps setting)."]
+    assert read_video(fast, fps=60).fps == 60  # an asked-for rate wins
+    assert read_video(media["clip.mp4"]).notices == []  # 25 fps stays as it is
+
+
 def test_max_side_downscales_to_even_sizes(media):
     clip = read_video(media["clip.mp4"], limits=InputLimits(max_side=45, min_side=16))
     assert clip.frames[0].shape == (36, 44, 3)
