@@ -33,12 +33,11 @@ from animator.pose.motions import list_motions, make_motion
 from animator.pose.render import RenderedPoses, draw_pose, overlay_pose
 from animator.pose.retarget import Retargeted, retarget
 from animator.pose.skeleton import PoseSequence
-from animator.video import VideoWriter, probe_video, read_image, read_video, side_by_side
+from animator.video import VideoWriter, read_image, read_video, side_by_side
 
 Progress = Callable[[float, str], None]
 POSE_FILE_SUFFIXES = (".json", ".npz")
 DETECTION_MAX_SIDE = 640  # driving frames are detected (and previewed) at this size
-MAX_DRIVING_FPS = 30.0  # faster sources are resampled; motion above this adds no information
 PREVIEW_HEIGHT = 512
 
 
@@ -233,11 +232,8 @@ class Animator:
         return self._video_poses(path, fps=fps, start=start, end=end, progress=progress)
 
     def _video_poses(self, path: Path, *, fps, start, end, progress: Progress) -> Driving:
-        limits = InputLimits(**{**vars(self.limits),
-                                "max_side": min(self.limits.max_side, DETECTION_MAX_SIDE)})
+        limits = replace(self.limits, max_side=min(self.limits.max_side, DETECTION_MAX_SIDE))
         progress(0.0, "Reading the driving video")
-        if fps is None and probe_video(path).fps > MAX_DRIVING_FPS:
-            fps = MAX_DRIVING_FPS
         clip = read_video(path, fps=fps, start=start, end=end, limits=limits)
         key = (_file_digest(path), clip.fps, clip.start, len(clip.frames), self.detector.name)
         poses = self._pose_cache.get(key)
@@ -340,8 +336,6 @@ class Animator:
                                      weights_dir=self.weights_dir, progress=progress)
                 if self.low_memory and self.device.startswith("cuda"):
                     loaded.pipeline.enable_model_cpu_offload()
-                else:
-                    loaded.pipeline.to(self.device)
                 loaded.pipeline.set_progress_bar_config(desc="Denoising")
                 self.notices += loaded.notices
                 if loaded.dwpose_dir is not None and self.pose_backend == "auto" \
@@ -370,8 +364,8 @@ class Animator:
 
         `generation` overrides `GenerationConfig` fields; the rest are the preset's defaults
         (the size follows the portrait's aspect). `fps` is the output frame rate: the
-        driving video is resampled to it (None: the video's own, at most 30). Setting
-        `cancel` stops the job at the next denoising step with `Cancelled`.
+        driving video is resampled to it (None: the video's own, at most `limits.max_fps`).
+        Setting `cancel` stops the job at the next denoising step with `Cancelled`.
         """
         loaded = self.load(_within(progress, 0.0, 0.05))
         preset = loaded.preset
