@@ -30,32 +30,36 @@ from animator.pose.motions import MOTIONS  # noqa: E402
 from animator.weights import PRESETS, get_preset  # noqa: E402
 
 log = logging.getLogger("animator.app")
-NO_MOTION = "(use the uploaded video)"
+NO_MOTION = "none"
 AUTO_SIZE = "auto (from the portrait)"
 SIZES = [AUTO_SIZE, "576x1024", "1024x576", "512x512", "768x768", "320x576", "256x256"]
 EXAMPLES = [["assets/portraits/astronaut.jpg", "assets/driving/astronaut_sway.mp4", NO_MOTION],
             ["assets/portraits/astronaut.jpg", None, "wave"]]
 MULTIPLIER_GROUPS = ("head", "arms", "legs", "hands")
 GPU_SECONDS = 300  # ZeroGPU time slot asked for one generation
+STOPPED = "**Stopped.** The generation was cancelled; its files were removed."
 
 
 def _user_errors(fn):
-    """Turn failures into messages the page (and gradio_client) shows; keep serving."""
+    """Turn failures into messages the page (and gradio_client) shows; keep serving. A user's
+    mistake is one log line; only real failures log a traceback."""
 
     @functools.wraps(fn)
     def wrapped(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except (InputError, Cancelled) as e:
-            raise gr.Error(str(e)) from e
+            log.info("%s: %s", fn.__name__, e)
+            raise gr.Error(str(e), print_exception=False) from None
         except gr.Error:
             raise
         except Exception as e:
             log.exception("unexpected failure in %s", fn.__name__)
             raise gr.Error(
                 f"Something went wrong on our side ({type(e).__name__}: {e}). The server is "
-                "still running: try again, and report the problem if it repeats."
-            ) from e
+                "still running: try again, and report the problem if it repeats.",
+                print_exception=False,
+            ) from None
 
     return wrapped
 
@@ -64,35 +68,50 @@ def _notes(lines: list[str]) -> str:
     return "\n".join(f"- {line}" for line in dict.fromkeys(lines)) if lines else ""
 
 
-def _retarget_config(transition, smoothing, root_motion, ground, start_at_closest,
-                     *multipliers) -> RetargetConfig:
-    chosen = {g: float(v) for g, v in zip(MULTIPLIER_GROUPS, multipliers, strict=True)
-              if float(v) != 1.0}
-    return RetargetConfig(transition=float(transition), smoothing=int(smoothing),
-                          root_motion=float(root_motion), ground=bool(ground),
-                          start_at_closest=bool(start_at_closest), multipliers=chosen)
+def _retarget_config(settings: dict) -> RetargetConfig:
+    chosen = {g: float(settings[g]) for g in MULTIPLIER_GROUPS if float(settings[g]) != 1.0}
+    return RetargetConfig(
+        transition=float(settings["transition"]), smoothing=int(settings["smoothing"]),
+        root_motion=float(settings["root_motion"]), ground=bool(settings["ground"]),
+        start_at_closest=bool(settings["start_at_closest"]), multipliers=chosen)
 
 
-def _driving(video, motion):
-    driving = motion if motion and motion != NO_MOTION else video
-    if not driving:
+def _driving(video, settings: dict) -> tuple[str, list[str]]:
+    """What drives the motion, and a note when both a video and a motion were given."""
+    motion = settings.get("motion") or NO_MOTION
+    if motion != NO_MOTION:
+        if video:
+            return motion, [f"Both a driving video and the built-in motion '{motion}' were "
+                            f"given: animated '{motion}'. Set the motion to {NO_MOTION} to "
+                            "use the video."]
+        return motion, []
+    if not video:
         raise InputError("Upload a driving video or pick a built-in motion.")
-    return driving
+    return video, []
+
+
+def _span(settings: dict) -> dict:
+    start, end = float(settings.get("start") or 0), float(settings.get("end") or 0)
+    return {"start": start, "end": end or None}
 
 
 def device_notice(animator: Animator, preset_name: str) -> str:
     """What the page says about speed before anyone presses Generate."""
     preset = get_preset(preset_name)
+    no_gpu = animator.device == "cpu"
+    if no_gpu:
+        real = preset if preset.base is not None else get_preset("stableanimator")
+        seconds = estimate_cpu_seconds(int(4 * 15), real.defaults)
+        cpu = (f"**No GPU here.** Generation with the real `{real.name}` weights needs a GPU: "
+               f"on this machine's CPU a 4-second clip at 15 fps would take "
+               f"{describe_seconds(seconds)}. Pose preview works fully on the CPU.")
     if preset.name == "tiny":
-        return ("**Smoke-test preset:** `tiny` runs a miniature model with random weights in "
-                "seconds on any CPU. Its output is noise: it checks the whole path, not the "
-                "look. Pick a real preset on a GPU machine for real animations.")
-    if animator.device == "cpu":
-        seconds = estimate_cpu_seconds(int(4 * 15), preset.defaults)
-        return (f"**No GPU here.** Generation with the real `{preset.name}` weights needs a "
-                f"GPU: on this machine's CPU a 4-second clip at 15 fps would take "
-                f"{describe_seconds(seconds)}. Pose preview works fully on the CPU; pick the "
-                "`tiny` preset for a quick smoke test of the whole path.")
+        tiny = ("The `tiny` preset runs a miniature model with random weights in seconds on "
+                "any CPU. Its output is noise: it checks the whole path, not the look.")
+        return f"{cpu} {tiny}" if no_gpu else (
+            f"**Smoke-test preset:** {tiny} Pick a real preset for real animations.")
+    if no_gpu:
+        return f"{cpu} Pick the `tiny` preset for a quick smoke test of the whole path."
     return f"Running `{preset.name}` on `{animator.device}`. {preset.description}"
 
 
@@ -102,53 +121,60 @@ def _size(resolution: str) -> dict:
     try:
         width, height = (int(v) for v in resolution.lower().split("x"))
     except ValueError as e:
-        raise InputError(f"Resolution must look like 576x1024, got {resolution!r}.") from e
+        raise InputError(f"Resolution must look like 576x1024 (width x height), got "
+                         f"{resolution!r}.") from e
     return {"width": width, "height": height}
+
+
+def _portrait(portrait) -> str:
+    """The uploaded portrait's path; the file is read by `animator` itself (never converted
+    by the widget, which turns 16-bit PNGs white and hides our messages)."""
+    if not portrait:
+        raise InputError("Upload a portrait first (a photo of one person).")
+    return portrait
 
 
 def build_demo(animator: Animator) -> gr.Blocks:
     """The page; every handler delegates to `animator`."""
     page_preset = get_preset(animator.preset)  # the preset the page opens with
+    presets = list(dict.fromkeys([*PRESETS, animator.preset]))  # + a local: one if started so
 
     @_user_errors
-    def extract_pose(portrait, motion, start, transition, smoothing, root_motion, ground,
-                     start_at_closest, head, arms, legs, hands, video=None, end=None,
-                     progress=gr.Progress(track_tqdm=True)):
+    def extract_pose(portrait, video=None, progress=gr.Progress(track_tqdm=True), **settings):
         """Detect poses in the portrait and the driving video (or built-in motion), rescale the
         driving skeleton to the portrait's body, and return a side-by-side preview video, the
         first retargeted frame over the portrait, the retargeted poses as JSON, and notes."""
-        if not portrait:
-            raise InputError("Upload a portrait first (a photo of one person).")
-        config = _retarget_config(transition, smoothing, root_motion, ground, start_at_closest,
-                                  head, arms, legs, hands)
+        driving, notes = _driving(video, settings)
         result = animator.preview_pose(
-            portrait, _driving(video, motion), retarget_config=config,
-            start=float(start or 0), end=float(end) if end else None,
-            progress=lambda f, desc: progress(f, desc=desc),
-        )
-        notes = animator.notices + result.notices
+            _portrait(portrait), driving, retarget_config=_retarget_config(settings),
+            progress=lambda f, desc: progress(f, desc=desc), **_span(settings))
+        notes += result.notices
         ratio = ", ".join(f"{k} x{v:.2f}" for k, v in result.retargeted.ratios.items())
         notes.append(f"Body scale x{result.retargeted.scale:.2f}; proportions: {ratio}.")
         return str(result.video), result.first_frame, str(result.poses_file), _notes(notes)
+
+    @_user_errors
+    def show_portrait(portrait):
+        """The portrait as the app reads it (upright, colours converted), or nothing."""
+        return animator.read_portrait(portrait) if portrait else None
 
     @spaces.GPU(duration=GPU_SECONDS)
     def _generate(portrait, driving, options: dict, progress, cancel):
         return animator.animate(portrait, driving, progress=progress, cancel=cancel, **options)
 
     @_user_errors
-    def _animate(portrait, motion, start, transition, smoothing, root_motion, ground,
-                 start_at_closest, head, arms, legs, hands, preset, resolution, fps, seed,
-                 randomize_seed, steps, min_guidance, max_guidance, window, overlap,
-                 pose_strength, identity_strength, decode_chunk, cfg_mode, low_memory, video,
-                 end, progress, cancel):
-        if not portrait:
-            raise InputError("Upload a portrait first (a photo of one person).")
+    def _animate(portrait, video, settings: dict, progress, cancel):
+        portrait = _portrait(portrait)
+        driving, notes = _driving(video, settings)
+        preset = settings["preset"]
         animator.use_preset(preset)
-        animator.set_low_memory(bool(low_memory))
+        animator.set_low_memory(bool(settings["low_memory"]))
         preset_tuned = {
-            "num_inference_steps": int(steps), "min_guidance_scale": float(min_guidance),
-            "max_guidance_scale": float(max_guidance), "window": int(window),
-            "overlap": int(overlap), "decode_chunk_size": int(decode_chunk),
+            "num_inference_steps": int(settings["steps"]),
+            "min_guidance_scale": float(settings["min_guidance"]),
+            "max_guidance_scale": float(settings["max_guidance"]),
+            "window": int(settings["window"]), "overlap": int(settings["overlap"]),
+            "decode_chunk_size": int(settings["decode_chunk"]),
         }
         if preset != page_preset.name:
             # An API call that names another preset but leaves these at the page's values
@@ -156,30 +182,24 @@ def build_demo(animator: Animator) -> gr.Blocks:
             preset_tuned = {k: v for k, v in preset_tuned.items()
                             if v != getattr(page_preset.defaults, k)}
         generation = {
-            **_size(resolution), **preset_tuned, "pose_strength": float(pose_strength),
-            "identity_strength": float(identity_strength), "cfg_mode": cfg_mode,
-            "seed": None if randomize_seed else int(seed),
+            **_size(settings["resolution"]), **preset_tuned,
+            "pose_strength": float(settings["pose_strength"]),
+            "identity_strength": float(settings["identity_strength"]),
+            "cfg_mode": settings["cfg_mode"],
+            "seed": None if settings["randomize_seed"] else int(settings["seed"]),
         }
-        options = dict(
-            generation=generation, fps=float(fps), start=float(start or 0),
-            end=float(end) if end else None,
-            retarget_config=_retarget_config(transition, smoothing, root_motion, ground,
-                                             start_at_closest, head, arms, legs, hands),
-        )
-        result = _generate(portrait, _driving(video, motion), options,
+        options = dict(generation=generation, fps=float(settings["fps"]),
+                       retarget_config=_retarget_config(settings), **_span(settings))
+        result = _generate(portrait, driving, options,
                            lambda f, desc: progress(f, desc=desc), cancel)
-        notes = animator.notices + result.notices
         return (str(result.video), str(result.comparison), result.seed,
-                json.dumps(result.settings, indent=1), str(result.poses_file), _notes(notes))
+                json.dumps(result.settings, indent=1), str(result.poses_file),
+                _notes(notes + result.notices))
 
     running: dict[str, set[threading.Event]] = {}  # session -> cancel flags of its jobs
 
-    async def animate(portrait, motion, start, transition, smoothing, root_motion, ground,
-                      start_at_closest, head, arms, legs, hands, preset, resolution, fps, seed,
-                      randomize_seed, steps, min_guidance, max_guidance, window, overlap,
-                      pose_strength, identity_strength, decode_chunk, cfg_mode, low_memory,
-                      video=None, end=None, progress=gr.Progress(track_tqdm=True),
-                      request: gr.Request = None):
+    async def animate(portrait, video=None, progress=gr.Progress(track_tqdm=True),
+                      request: gr.Request = None, **settings):
         """Animate the portrait with the driving motion. Returns the animated clip (with the
         driving audio), a side-by-side clip (driving | skeleton | result), the seed used, the
         settings used (JSON), the retargeted poses (JSON file) and notes."""
@@ -190,11 +210,7 @@ def build_demo(animator: Animator) -> gr.Blocks:
         cancel = threading.Event()
         session = running.setdefault(getattr(request, "session_hash", None) or "", set())
         session.add(cancel)
-        work = functools.partial(
-            _animate, portrait, motion, start, transition, smoothing, root_motion, ground,
-            start_at_closest, head, arms, legs, hands, preset, resolution, fps, seed,
-            randomize_seed, steps, min_guidance, max_guidance, window, overlap, pose_strength,
-            identity_strength, decode_chunk, cfg_mode, low_memory, video, end, progress, cancel)
+        work = functools.partial(_animate, portrait, video, settings, progress, cancel)
         context = contextvars.copy_context()
         try:
             return await asyncio.get_running_loop().run_in_executor(None, context.run, work)
@@ -216,8 +232,8 @@ def build_demo(animator: Animator) -> gr.Blocks:
                 d.overlap, d.decode_chunk_size, device_notice(animator, preset_name))
 
     def preview_example(portrait, video, motion, progress=gr.Progress(track_tqdm=True)):
-        return extract_pose(portrait, motion, 0, *_retarget_defaults(), 1.0, 1.0, 1.0, 1.0,
-                            video=video, progress=progress)
+        return extract_pose(portrait, video, progress=progress,
+                            **{**pose_defaults, "motion": motion})
 
     defaults = RetargetConfig()
     gen = page_preset.defaults
@@ -229,16 +245,21 @@ def build_demo(animator: Animator) -> gr.Blocks:
             "**Generate** animates the portrait with it, keeping the video's audio."
         )
         notice = gr.Markdown(device_notice(animator, animator.preset), elem_id="device_notice")
+        # Each button sits right above its results, so that on a phone (one column) the
+        # progress and the result appear where the user just tapped.
         with gr.Row():
             with gr.Column(scale=1):
-                portrait = gr.Image(label="Portrait", type="filepath", sources=["upload"],
-                                    elem_id="portrait")
+                portrait = gr.File(label="Portrait (a photo of one person)", type="filepath",
+                                   elem_id="portrait")
+                portrait_view = gr.Image(label="Portrait as read", interactive=False,
+                                         height=240, elem_id="portrait_view")
                 video = gr.Video(label="Driving video", sources=["upload"], elem_id="driving")
                 motion = gr.Dropdown([NO_MOTION, *MOTIONS], value=NO_MOTION,
                                      label="Or a built-in motion", elem_id="motion")
                 with gr.Row():
                     start = gr.Number(0, label="Start (s)", minimum=0)
-                    end = gr.Number(None, label="End (s, 0 = to the end)", minimum=0)
+                    end = gr.Number(0, label="End (s, 0 = to the end)", minimum=0)
+            with gr.Column(scale=1):
                 with gr.Accordion("1. Pose: retargeting", open=False, elem_id="pose_panel"):
                     transition = gr.Slider(0, 2, defaults.transition, step=0.1,
                                            label="Lead-in from the portrait's pose (s)")
@@ -250,11 +271,18 @@ def build_demo(animator: Animator) -> gr.Blocks:
                     start_at_closest = gr.Checkbox(
                         defaults.start_at_closest,
                         label="Start at the driving frame closest to the portrait's pose")
-                    groups = [gr.Slider(0.7, 1.3, 1.0, step=0.05, label=f"{g.title()} length x")
-                              for g in MULTIPLIER_GROUPS]
+                    groups = {g: gr.Slider(0.7, 1.3, 1.0, step=0.05, label=f"{g.title()} length x")
+                              for g in MULTIPLIER_GROUPS}
                 preview_btn = gr.Button("Preview pose", elem_id="preview")
+                preview = gr.Video(label="Pose preview: driving | retargeted",
+                                   elem_id="preview_video")
+                first = gr.Image(label="First retargeted frame over the portrait")
+                pose_file = gr.File(label="Retargeted poses (JSON)")
+                pose_notes = gr.Markdown(label="Notes", elem_id="pose_notes")
+        with gr.Row():
+            with gr.Column(scale=1):
                 with gr.Accordion("2. Generate: settings", open=True, elem_id="generate_panel"):
-                    preset = gr.Dropdown(list(PRESETS), value=animator.preset, label="Preset",
+                    preset = gr.Dropdown(presets, value=animator.preset, label="Preset",
                                          elem_id="preset")
                     resolution = gr.Dropdown(SIZES, value=AUTO_SIZE, label="Resolution (WxH)",
                                              allow_custom_value=True)
@@ -288,34 +316,44 @@ def build_demo(animator: Animator) -> gr.Blocks:
                     stop_btn = gr.Button("Stop", variant="stop", elem_id="stop")
             with gr.Column(scale=1):
                 result_video = gr.Video(label="Animation", elem_id="result")
+                notes = gr.Markdown(label="Notes", elem_id="notes")
                 comparison = gr.Video(label="Driving | skeleton | result")
                 with gr.Row():
-                    seed_used = gr.Number(label="Seed used", precision=0, interactive=False)
+                    seed_used = gr.Number(None, label="Seed used", precision=0,
+                                          interactive=False)
                     poses_file = gr.File(label="Retargeted poses (JSON)")
-                preview = gr.Video(label="Pose preview: driving | retargeted",
-                                   elem_id="preview_video")
-                first = gr.Image(label="First retargeted frame over the portrait")
                 settings = gr.Code(label="Settings used", language="json")
-                notes = gr.Markdown()
-        gr.Examples(EXAMPLES, [portrait, video, motion], [preview, first, poses_file, notes],
+        pose_outputs = [preview, first, pose_file, pose_notes]
+        gr.Examples(EXAMPLES, [portrait, video, motion], pose_outputs,
                     fn=preview_example, cache_examples=True, cache_mode="lazy")
 
-        retarget_inputs = [transition, smoothing, root_motion, ground, start_at_closest, *groups]
-        # Inputs without a value (video, end) come last, so that API clients may leave them out.
+        # API parameters: portrait and video first (positional calls), then every setting
+        # by name, each defaulting to the page's value.
+        pose_inputs = {"motion": motion, "start": start, "end": end, "transition": transition,
+                       "smoothing": smoothing, "root_motion": root_motion, "ground": ground,
+                       "start_at_closest": start_at_closest, **groups}
+        pose_defaults = {name: c.value for name, c in pose_inputs.items()}
+        generate_inputs = {
+            **pose_inputs, "preset": preset, "resolution": resolution, "fps": fps,
+            "seed": seed, "randomize_seed": randomize_seed, "steps": steps,
+            "min_guidance": min_guidance, "max_guidance": max_guidance, "window": window,
+            "overlap": overlap, "pose_strength": pose_strength,
+            "identity_strength": identity_strength, "decode_chunk": decode_chunk,
+            "cfg_mode": cfg_mode, "low_memory": low_memory,
+        }
+        portrait.change(show_portrait, portrait, portrait_view, api_visibility="private")
         preview_btn.click(
-            extract_pose, [portrait, motion, start, *retarget_inputs, video, end],
-            [preview, first, poses_file, notes], api_name="extract_pose", concurrency_limit=4,
-            concurrency_id="pose",
+            extract_pose, [portrait, video], pose_outputs, inputs_kwargs=pose_inputs,
+            api_name="extract_pose", concurrency_limit=4, concurrency_id="pose",
         )
         generation = generate_btn.click(
-            animate,
-            [portrait, motion, start, *retarget_inputs, preset, resolution, fps, seed,
-             randomize_seed, steps, min_guidance, max_guidance, window, overlap, pose_strength,
-             identity_strength, decode_chunk, cfg_mode, low_memory, video, end],
+            animate, [portrait, video],
             [result_video, comparison, seed_used, settings, poses_file, notes],
-            api_name="animate", concurrency_limit=1, concurrency_id="gpu",
+            inputs_kwargs=generate_inputs, api_name="animate", concurrency_limit=1,
+            concurrency_id="gpu",
         )
-        stop_btn.click(None, None, None, cancels=[generation], api_visibility="private")
+        stop_btn.click(lambda: STOPPED, None, notes, cancels=[generation],
+                       api_visibility="private")
         demo.unload(client_left)
         preset.change(preset_defaults, preset,
                       [steps, min_guidance, max_guidance, window, overlap, decode_chunk, notice],
@@ -323,14 +361,10 @@ def build_demo(animator: Animator) -> gr.Blocks:
     return demo
 
 
-def _retarget_defaults() -> tuple:
-    d = RetargetConfig()
-    return d.transition, d.smoothing, d.root_motion, d.ground, d.start_at_closest
-
-
-def launch_kwargs(limits: InputLimits) -> dict:
+def launch_kwargs(limits: InputLimits, mcp: bool = False) -> dict:
     """Server settings shared by `python app.py` and the tests."""
-    return {"max_file_size": f"{int(limits.max_upload_mb)}mb", "show_error": True}
+    return {"max_file_size": f"{int(limits.max_upload_mb)}mb", "show_error": True,
+            "mcp_server": mcp}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -349,6 +383,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="offload idle models to the CPU, guidance in sequence")
     parser.add_argument("--weights-dir", default=env("ANIMATOR_WEIGHTS_DIR"),
                         help="folder with the preset's files (instead of the Hugging Face hub)")
+    parser.add_argument("--mcp", action="store_true", default=env("ANIMATOR_MCP") == "1",
+                        help="also serve the endpoints as MCP tools for agents "
+                        "(at /gradio_api/mcp/)")
     limits = InputLimits()
     parser.add_argument("--max-duration", type=float,
                         default=float(env("ANIMATOR_MAX_DURATION", limits.max_duration)),
@@ -380,4 +417,4 @@ if __name__ == "__main__":
     demo = build_demo(animator)
     demo.queue(default_concurrency_limit=1)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share,
-                **launch_kwargs(animator.limits))
+                **launch_kwargs(animator.limits, mcp=args.mcp))

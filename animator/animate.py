@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import threading
 import time
+import zipfile
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -32,13 +33,21 @@ from animator.pose.detect import make_detector
 from animator.pose.motions import list_motions, make_motion
 from animator.pose.render import RenderedPoses, draw_pose, overlay_pose
 from animator.pose.retarget import Retargeted, retarget
-from animator.pose.skeleton import PoseSequence
-from animator.video import VideoWriter, read_image, read_video, side_by_side
+from animator.pose.skeleton import POSE_FILE_SUFFIXES, PoseSequence
+from animator.video import (
+    VideoInfo,
+    VideoWriter,
+    frame_cap_notice,
+    plan_span,
+    read_image,
+    read_video,
+    side_by_side,
+)
 
 Progress = Callable[[float, str], None]
-POSE_FILE_SUFFIXES = (".json", ".npz")
 DETECTION_MAX_SIDE = 640  # driving frames are detected (and previewed) at this size
 PREVIEW_HEIGHT = 512
+MAX_OUTPUT_SIDE = 2048  # largest custom output width or height
 
 
 def _no_progress(fraction: float, desc: str) -> None:
@@ -143,7 +152,7 @@ class Animator:
         self.weights_dir = weights_dir
         self.work_dir = Path(work_dir or Path(tempfile.gettempdir()) / "animator")
         self.job_ttl = job_ttl  # finished jobs' files are removed after this many seconds
-        self.notices: list[str] = []  # one-off notes from loading (e.g. which detector)
+        self._detector_notices: list[str] = []  # which detector runs, told with every job
         self._detector = None
         self._detector_lock = threading.Lock()
         self._pose_cache: OrderedDict[tuple, PoseSequence] = OrderedDict()
@@ -184,7 +193,7 @@ class Animator:
                 self._detector = make_detector(
                     self.pose_backend, weights_dir=self.weights_dir,
                     device="cuda" if self.device.startswith("cuda") else "cpu",
-                    notify=self.notices.append,
+                    notify=self._detector_notices.append,
                 )
             return self._detector
 
@@ -224,12 +233,33 @@ class Animator:
                 f"({', '.join(list_motions())}). Upload a video or pick a motion."
             )
         if path.suffix.lower() in POSE_FILE_SUFFIXES:
-            try:
-                poses = PoseSequence.load(path)
-            except (ValueError, KeyError, OSError) as e:
-                raise InputError(f"Could not read the pose file {path.name}: {e}") from e
-            return Driving(poses, None, None, 0.0)
+            return self._pose_file(path, fps=fps, start=start, end=end)
         return self._video_poses(path, fps=fps, start=start, end=end, progress=progress)
+
+    def _pose_file(self, path: Path, *, fps, start, end) -> Driving:
+        """A saved pose sequence as driving motion, under the same limits as a video: the
+        same trim, frame-rate, duration and frame caps, with the same notices."""
+        if (mb := path.stat().st_size / 2**20) > self.limits.max_upload_mb:
+            raise InputError(f"The pose file is {mb:.0f} MB; the limit is "
+                             f"{self.limits.max_upload_mb:g} MB. Trim it and upload it again.")
+        try:
+            poses = PoseSequence.load(path)
+        except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as e:
+            raise InputError(f"Could not read the pose file {path.name}: {e}") from e
+        if not len(poses) or not poses.fps > 0:
+            raise InputError(f"The pose file {path.name} holds no frames (or no frame rate); "
+                             "save the poses again with `--json` and use that file.")
+        info = VideoInfo(poses.width, poses.height, poses.fps, len(poses) / poses.fps,
+                         len(poses), has_audio=False)
+        plan, notices = plan_span(info, fps=fps, start=start, end=end,
+                                  limits=replace(self.limits, max_side=0), what="pose file")
+        times = plan.start + np.arange(plan.expected) / plan.rate
+        index = np.minimum(np.round(times * poses.fps + 1e-6).astype(int), len(poses) - 1)
+        if len(index) > self.limits.max_frames:
+            index = index[: self.limits.max_frames]
+            notices.append(frame_cap_notice(self.limits.max_frames, plan.rate))
+        kept = PoseSequence(poses.keypoints[index], poses.width, poses.height, plan.rate)
+        return Driving(kept, None, None, 0.0, notices)
 
     def _video_poses(self, path: Path, *, fps, start, end, progress: Progress) -> Driving:
         limits = replace(self.limits, max_side=min(self.limits.max_side, DETECTION_MAX_SIDE))
@@ -275,6 +305,12 @@ class Animator:
 
     # --- the shared first half: portrait, driving motion, retargeting -------------------
 
+    def read_portrait(self, path: str | Path) -> np.ndarray:
+        """The portrait file as RGB, within the input limits (refused with a message)."""
+        limits = self.limits
+        return read_image(path, max_side=limits.max_side, min_side=limits.min_side,
+                          max_megapixels=limits.max_megapixels)
+
     def prepare(
         self,
         portrait: str | Path | np.ndarray,
@@ -287,8 +323,7 @@ class Animator:
         progress: Progress = _no_progress,
     ) -> Prepared:
         """Read and check the inputs, detect both poses and retarget the motion."""
-        image = portrait if isinstance(portrait, np.ndarray) else read_image(
-            portrait, max_side=self.limits.max_side)
+        image = portrait if isinstance(portrait, np.ndarray) else self.read_portrait(portrait)
         progress(0.0, "Detecting the portrait's pose")
         ref, notices = self.portrait_pose(image)
         drive = self.driving_poses(driving, fps=fps, start=start, end=end,
@@ -296,7 +331,8 @@ class Animator:
         progress(0.9, "Retargeting to the portrait's body")
         result = retarget(drive.poses, ref, retarget_config or RetargetConfig())
         progress(1.0, "Poses ready")
-        return Prepared(image, ref, drive, result, notices + drive.notices + result.notices)
+        notices = self._detector_notices + notices + drive.notices + result.notices
+        return Prepared(image, ref, drive, result, notices)
 
     # --- pose preview ----------------------------------------------------------------------
 
@@ -337,7 +373,6 @@ class Animator:
                 if self.low_memory and self.device.startswith("cuda"):
                     loaded.pipeline.enable_model_cpu_offload()
                 loaded.pipeline.set_progress_bar_config(desc="Denoising")
-                self.notices += loaded.notices
                 if loaded.dwpose_dir is not None and self.pose_backend == "auto" \
                         and self.weights_dir is None:
                     with self._detector_lock:  # the preset brought DWPose: use it from now on
@@ -367,6 +402,7 @@ class Animator:
         driving video is resampled to it (None: the video's own, at most `limits.max_fps`).
         Setting `cancel` stops the job at the next denoising step with `Cancelled`.
         """
+        check_generation(generation)
         loaded = self.load(_within(progress, 0.0, 0.05))
         preset = loaded.preset
         prep = self.prepare(portrait, driving, retarget_config=retarget_config, fps=fps,
@@ -376,7 +412,7 @@ class Animator:
                                 (settings.width, settings.height), _person_x(prep.reference))
         image = canvas.image(prep.image)
         poses = canvas.poses(prep.retargeted.poses)
-        notices = list(prep.notices)
+        notices = [*loaded.notices, *prep.notices]
         progress(0.2, "Identity")
         face = None
         if loaded.face is not None and settings.identity_strength > 0:
@@ -414,14 +450,17 @@ class Animator:
                              f"Decoding and encoding: frame {written}/{total_frames}")
 
                 started = time.perf_counter()
+                steps = settings.num_inference_steps
 
                 def step(done: int, total: int, window: int) -> None:
+                    # The pipeline counts window passes: each step runs every window once.
                     if cancel is not None and cancel.is_set():
                         raise Cancelled("Stopped: the animation was cancelled.")
+                    windows = max(1, total // steps)
                     left = (time.perf_counter() - started) / done * (total - done)
                     progress(0.25 + 0.65 * done / total,
-                             f"Generating: window {window + 1}, step {done}/{total}, "
-                             f"{describe_seconds(left)} left")
+                             f"Generating: step {(done - 1) // windows + 1}/{steps}, window "
+                             f"{window + 1}/{windows}, {describe_seconds(left)} left")
 
                 # One generation at a time: a cancelled job's thread may still be finishing
                 # its step when the next job starts, and the pipeline's hooks hold per-call
@@ -440,11 +479,7 @@ class Animator:
                             overrides: Mapping[str, Any] | None) -> GenerationConfig:
         """The preset's defaults with the caller's overrides; the size follows the
         portrait's aspect unless both height and width are given."""
-        overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
-        unknown = set(overrides) - {f.name for f in fields(GenerationConfig)}
-        if unknown:
-            raise InputError(f"Unknown generation setting(s) {sorted(unknown)}; the settings "
-                             f"are {[f.name for f in fields(GenerationConfig)]}.")
+        overrides = check_generation(overrides)
         settings = replace(preset.defaults, **overrides)
         if not {"height", "width"} <= overrides.keys():
             width, height = choose_size(image.shape[1], image.shape[0], preset.sizes)
@@ -500,6 +535,35 @@ class Animator:
         jobs = self.work_dir / "jobs"
         jobs.mkdir(parents=True, exist_ok=True)
         return jobs
+
+
+def check_generation(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The caller's generation settings (None = the preset's), checked before any work is
+    done: unknown names, and values no preset can use."""
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    names = [f.name for f in fields(GenerationConfig)]
+    unknown = set(overrides) - set(names)
+    if unknown:
+        raise InputError(f"Unknown generation setting(s) {sorted(unknown)}; the settings "
+                         f"are {names}.")
+    width, height = overrides.get("width"), overrides.get("height")
+    if (width is None) != (height is None):
+        raise InputError("Give both the output width and height, or neither (then the size "
+                         "follows the portrait).")
+    if width is not None and not all(
+            isinstance(v, int) and 8 <= v <= MAX_OUTPUT_SIDE and v % 8 == 0
+            for v in (width, height)):
+        raise InputError(f"The output size must be multiples of 8 from 8 to {MAX_OUTPUT_SIDE} "
+                         f"pixels on each side; got {width}x{height} (width x height). Try "
+                         "576x1024 or 512x512.")
+    for name, low in (("num_inference_steps", 1), ("window", 2), ("decode_chunk_size", 1),
+                      ("overlap", 0)):
+        if name in overrides and overrides[name] < low:
+            raise InputError(f"{name} must be at least {low}, got {overrides[name]}.")
+    if "window" in overrides and overrides.get("overlap", 0) >= overrides["window"]:
+        raise InputError(f"The window overlap ({overrides['overlap']}) must be smaller than "
+                         f"the window ({overrides['window']}).")
+    return overrides
 
 
 def _free_memory() -> None:

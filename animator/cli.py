@@ -14,7 +14,7 @@ from pathlib import Path
 
 from animator.config import RetargetConfig
 from animator.errors import Cancelled, InputError
-from animator.pose.skeleton import PoseSequence
+from animator.pose.skeleton import POSE_FILE_SUFFIXES, PoseSequence
 
 
 def _add_retarget_options(parser: argparse.ArgumentParser) -> None:
@@ -64,9 +64,32 @@ def _add_driving_options(parser: argparse.ArgumentParser) -> None:
                         help="folder with local model files (e.g. DWPose ONNX)")
 
 
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov")  # the writer makes MP4 files
+
+
+def _check_outputs(args) -> None:
+    """Refuse output paths that cannot be written before any work is done."""
+    outputs = [(flag, getattr(args, flag.lstrip("-"), None), suffixes)
+               for flag, suffixes in (("--out", VIDEO_SUFFIXES),
+                                      ("--comparison", VIDEO_SUFFIXES),
+                                      ("--json", POSE_FILE_SUFFIXES))]
+    for flag, path, suffixes in outputs:
+        if path is None:
+            continue
+        if path.suffix.lower() not in suffixes:
+            raise InputError(f"{flag} {path} must end in {' or '.join(suffixes)}.")
+        folder = path.parent
+        if not folder.is_dir():
+            raise InputError(f"The folder {folder} for {flag} does not exist; create it or "
+                             "choose another path.")
+        if path.is_dir():
+            raise InputError(f"{flag} {path} is a folder; give a file name.")
+
+
 def cmd_pose(args) -> None:
     from animator.animate import Animator
 
+    _check_outputs(args)
     animator = Animator(pose_backend=args.pose_backend, weights_dir=args.weights_dir)
     with tempfile.TemporaryDirectory() as tmp:
         result = animator.preview_pose(
@@ -76,7 +99,7 @@ def cmd_pose(args) -> None:
         shutil.move(result.video, args.out)
     if args.json:
         result.retargeted.poses.save(args.json)
-    for line in animator.notices + result.notices:
+    for line in result.notices:
         print(f"note: {line}", file=sys.stderr)
     print(args.out)
 
@@ -139,8 +162,11 @@ class _Bar:
 
 
 def cmd_animate(args) -> None:
+    from animator.animate import check_generation
+
+    _check_outputs(args)
+    generation = check_generation({k: getattr(args, k) for k in GENERATION_ARGS})
     animator = make_animator(args)
-    generation = {k: getattr(args, k) for k in GENERATION_ARGS}
     bar = _Bar()
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -156,7 +182,7 @@ def cmd_animate(args) -> None:
                 PoseSequence.load(result.poses_file).save(args.json)
     finally:
         bar.close()
-    for line in animator.notices + result.notices:
+    for line in result.notices:
         print(f"note: {line}", file=sys.stderr)
     print(f"seed: {result.seed}", file=sys.stderr)
     print(args.out)
@@ -171,14 +197,6 @@ def cmd_batch(args) -> None:
         if summary["failed"]:
             raise InputError(f"{summary['failed']} of {summary['jobs']} jobs failed; see "
                              f"{Path(args.out_dir) / 'summary.json'}.")
-
-
-def cmd_train(args) -> None:
-    from animator.train import main as train_main
-
-    code = train_main(args.rest)
-    if code:
-        raise SystemExit(code)
 
 
 def cmd_download(args) -> None:
@@ -244,10 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_generation_options(batch)
     batch.set_defaults(func=cmd_batch)
 
-    train = sub.add_parser("train", help="train the controllers (see animator/train.py)",
-                           add_help=False)
-    train.add_argument("rest", nargs=argparse.REMAINDER)
-    train.set_defaults(func=cmd_train)
+    # `train` has its own parser (animator/train.py); main() hands it the rest of the line.
+    sub.add_parser("train", help="train the controllers: `train --help` for its options")
 
     download = sub.add_parser(
         "download", help="fetch the model files of a preset",
@@ -266,6 +282,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     if argv is None:
         argv = sys.argv[1:]
+    if argv[:1] == ["train"]:
+        from animator.train import main as train_main
+
+        return train_main(argv[1:])
     if "--list-motions" in argv:
         from animator.pose.motions import MOTIONS
 

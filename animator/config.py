@@ -19,6 +19,7 @@ class InputLimits:
     max_fps: float = 30.0  # faster videos are resampled to this when no fps is asked for
     max_frames: int = 600  # hard cap on frames after fps/stride selection
     min_side: int = 64  # smaller images/videos are refused
+    max_megapixels: float = 100.0  # larger images are refused before they are decoded
 
 
 @dataclass

@@ -57,28 +57,39 @@ _TO_BT709 = (
 
 
 def read_image(
-    path: str | Path, max_side: int | None = None, *, min_side: int = InputLimits.min_side
+    path: str | Path,
+    max_side: int | None = None,
+    *,
+    min_side: int = InputLimits.min_side,
+    max_megapixels: float = InputLimits.max_megapixels,
 ) -> np.ndarray:
     """Load any photo upload as upright RGB uint8 (H, W, 3), at most `max_side` on its longest
-    side (area downscaling); transparency is flattened onto white."""
+    side (area downscaling); transparency is flattened onto white. Images over
+    `max_megapixels` are refused from their header, before any pixel is decoded."""
     name = Path(path).name
+    too_big = InputError(
+        f"The image '{name}' has too many pixels to open safely (the limit is "
+        f"{max_megapixels:g} megapixels); downscale it and upload it again."
+    )
     try:
         with warnings.catch_warnings():
-            # Pillow warns from 89 MP and refuses from 179 MP; JPEG drafts keep big photos cheap.
+            # Pillow warns from 89 MP and refuses from 179 MP (then `too_big` too); our own
+            # limit is checked first. JPEG drafts keep big photos cheap.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path, formats=IMAGE_FORMATS) as img:
                 size = img.size
+                if size[0] * size[1] > max_megapixels * 1e6:
+                    raise too_big
                 if max_side and img.format in ("JPEG", "MPO"):
                     w, h = _fit(*size, max_side, even=False)
                     img.draft(img.mode, (w, h))  # decode at 1/2, 1/4 or 1/8 scale, >= (w, h)
                 img = _to_rgb(ImageOps.exif_transpose(img))
+    except InputError:
+        raise
     except FileNotFoundError:
         raise InputError(f"The image '{name}' was not found; upload it again.") from None
     except Image.DecompressionBombError:
-        raise InputError(
-            f"The image '{name}' has too many pixels to open safely; "
-            "downscale it below 100 megapixels and upload it again."
-        ) from None
+        raise too_big from None
     except UnidentifiedImageError:
         raise InputError(
             f"'{name}' is not an image this app can read; upload a JPEG, PNG or WebP photo."
@@ -339,6 +350,42 @@ def _plan(
     return _Plan(start, stop - start, fps or info.fps, stride, size)
 
 
+def plan_span(
+    info: VideoInfo,
+    *,
+    fps: float | None,
+    stride: int = 1,
+    start: float = 0.0,
+    end: float | None = None,
+    limits: InputLimits,
+    what: str = "video",
+) -> tuple[_Plan, list[str]]:
+    """The span, rate and size taken from a driving input within `limits`, and a notice for
+    everything cut. Videos and pose files share it, so both get the same limits and words."""
+    notices = []
+    if fps is None and info.fps > limits.max_fps:
+        fps = limits.max_fps
+        notices.append(f"Resampled the {what} from {info.fps:.3g} to {fps:g} frames per second "
+                       "(max fps setting).")
+    plan = _plan(info, fps=fps, stride=stride, start=start, end=end, max_side=limits.max_side)
+    if plan.duration > limits.max_duration + 1e-6:
+        if start == 0 and end is None:
+            used = f"the first {limits.max_duration:.1f} s of a {info.duration:.1f} s {what}"
+        else:
+            used = (
+                f"{limits.max_duration:.1f} s (from {start:.1f} s) of a {plan.duration:.1f} s "
+                "selection"
+            )
+        notices.append(f"Used {used} (max duration setting).")
+        plan.duration = limits.max_duration
+    return plan, notices
+
+
+def frame_cap_notice(max_frames: int, fps: float) -> str:
+    return (f"Kept the first {max_frames} frames ({max_frames / fps:.1f} s at {fps:.3g} fps; "
+            "max frames setting); lower the fps or raise the stride to cover more.")
+
+
 def _decode_cmd(path: str | Path, media: _Media, plan: _Plan) -> list[str]:
     filters = [f"fps={_rational(plan.rate)}"]
     if plan.stride > 1:
@@ -431,22 +478,8 @@ def read_video(
             f"The video is only {info.width}x{info.height} pixels; upload one at least "
             f"{limits.min_side} pixels on each side."
         )
-    notices = []
-    if fps is None and info.fps > limits.max_fps:
-        fps = limits.max_fps
-        notices.append(f"Resampled the video from {info.fps:.3g} to {fps:g} frames per second "
-                       "(max fps setting).")
-    plan = _plan(info, fps=fps, stride=stride, start=start, end=end, max_side=limits.max_side)
-    if plan.duration > limits.max_duration + 1e-6:
-        if start == 0 and end is None:
-            used = f"the first {limits.max_duration:.1f} s of a {info.duration:.1f} s video"
-        else:
-            used = (
-                f"{limits.max_duration:.1f} s (from {start:.1f} s) of a {plan.duration:.1f} s "
-                "selection"
-            )
-        notices.append(f"Used {used} (max duration setting).")
-        plan.duration = limits.max_duration
+    plan, notices = plan_span(info, fps=fps, stride=stride, start=start, end=end,
+                              limits=limits, what="video")
     if plan.size != (info.width, info.height):
         notices.append(
             f"Downscaled the video from {info.width}x{info.height} to "
@@ -460,11 +493,7 @@ def read_video(
     out_fps = plan.rate / plan.stride
     if len(frames) > limits.max_frames:
         del frames[limits.max_frames :]
-        notices.append(
-            f"Kept the first {limits.max_frames} frames ({limits.max_frames / out_fps:.1f} s at "
-            f"{out_fps:.3g} fps; max frames setting); lower the fps or raise the stride to "
-            "cover more."
-        )
+        notices.append(frame_cap_notice(limits.max_frames, out_fps))
     elif decoder.error and len(frames) < plan.expected - 1:
         notices.append(
             f"The video is damaged after {start + len(frames) / out_fps:.1f} s; used the "

@@ -230,6 +230,44 @@ def _local_preset(folder: Path) -> Preset:
     return replace(base, name=f"{LOCAL}{folder}", **settings)
 
 
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
+_LIBRARIES = ("diffusers", "transformers", "animator.")  # classes a saved folder may name
+
+
+def _load_local(folder: Path, dtype: torch.dtype) -> AnimationPipeline:
+    """A saved pipeline, refused with the reason when it would need pickles or run code
+    from the folder (diffusers refuses too, but with a traceback for a message)."""
+    try:
+        index = json.loads((folder / "model_index.json").read_text())
+    except ValueError as error:
+        raise InputError(f"{folder}/model_index.json is not valid JSON ({error}).") from error
+    kind = index.get("_class_name") if isinstance(index, dict) else None
+    if kind != "AnimationPipeline":
+        raise InputError(f"{folder} holds a {kind!r} pipeline, not an "
+                         "AnimationPipeline: pass a folder saved by this app or its training.")
+    for name, spec in index.items():
+        if name.startswith("_") or not isinstance(spec, list) or spec[0] is None:
+            continue
+        library = str(spec[0])
+        if not (library in _LIBRARIES or library.startswith(_LIBRARIES[-1])):
+            raise InputError(
+                f"{folder}: its {name} component names code from {library!r}. Code from a "
+                "model folder is never run here; only diffusers, transformers and this "
+                "app's own classes load. Use a folder saved by this app.")
+        files = _files_in(folder / name)
+        pickles = sorted(f for f in files if f.endswith(PICKLE_SUFFIXES))
+        if pickles and not any(f.endswith(".safetensors") for f in files):
+            raise InputError(
+                f"{folder}/{name} holds pickled weights ({', '.join(pickles[:3])}), which "
+                "this app never loads (a pickle can run code). Re-save the pipeline with "
+                "safetensors (save_pretrained does by default).")
+    try:
+        return AnimationPipeline.from_pretrained(folder, torch_dtype=dtype, use_safetensors=True)
+    except (OSError, ValueError, KeyError) as error:
+        raise InputError(f"The pipeline in {folder} could not be loaded ({error}); save it "
+                         "again with save_pretrained, or check the folder.") from error
+
+
 # ----------------------------------------------------------------------------- files
 
 
@@ -355,8 +393,7 @@ def load_preset(name: str, *, device: str = "cpu", dtype: torch.dtype | None = N
     weights_dir = None if weights_dir is None else Path(weights_dir).expanduser()
     notices: list[str] = []
     if preset.name.startswith(LOCAL):
-        pipeline = AnimationPipeline.from_pretrained(preset.name[len(LOCAL):],
-                                                     torch_dtype=dtype)
+        pipeline = _load_local(Path(preset.name[len(LOCAL):]), dtype)
         preset = replace(preset, identity=pipeline.face_projector is not None,
                          identity_mode=pipeline.config.identity_mode)
     elif preset.base is None:  # no weights to fetch: the tiny random model

@@ -138,6 +138,9 @@ _JSON_PARTS = (
 JSON_FORMAT = "animator.pose/1"
 
 
+POSE_FILE_SUFFIXES = (".json", ".npz")  # what PoseSequence.save/load read and write
+
+
 @dataclass
 class PoseSequence:
     """One person's whole-body pose over time, in pixels of a width x height image.
@@ -229,17 +232,23 @@ class PoseSequence:
             width, height = data["canvas_width"], data["canvas_height"]
         except (KeyError, TypeError) as e:
             raise ValueError(f"not a pose JSON file (missing {e}); expected {JSON_FORMAT}") from e
+        if not isinstance(frames, list):
+            raise ValueError(f"\"frames\" must be a list of frames; expected {JSON_FORMAT}")
         kp = missing_pose(len(frames))
         for t, frame in enumerate(frames):
-            if not frame.get("people"):
-                continue
-            person = frame["people"][0]
-            for key, part in _JSON_PARTS:
-                if key in person:
-                    values = np.asarray(person[key], dtype=np.float32).reshape(-1, 3)
-                    absent = (values == 0).all(axis=1)
-                    values[absent] = (np.nan, np.nan, 0.0)
-                    kp[t, part] = values
+            try:
+                people = frame.get("people")
+                if not people:
+                    continue
+                for key, part in _JSON_PARTS:
+                    if key in people[0]:
+                        values = np.asarray(people[0][key], dtype=np.float32).reshape(-1, 3)
+                        absent = (values == 0).all(axis=1)
+                        values[absent] = (np.nan, np.nan, 0.0)
+                        kp[t, part] = values
+            except (AttributeError, TypeError, ValueError, KeyError, IndexError) as e:
+                raise ValueError(f"frame {t} is not a pose frame ({e}); expected "
+                                 f"{JSON_FORMAT}") from e
         return cls(kp, width, height, data.get("fps", 25.0))
 
     def save(self, path: str | Path) -> Path:
