@@ -88,3 +88,28 @@ def test_generation_is_deterministic_for_a_seed(portrait_path, tmp_path):
                          generation={"seed": 6, "num_inference_steps": 2},
                          out_dir=tmp_path / "other")
     assert not np.array_equal(np.stack(list(iter_video(other.video))), first)
+
+
+def test_pose_file_gets_the_limits_and_notices_of_a_video(tmp_path):
+    """A 2000 s pose file is cut like a 2000 s video: same duration cap, same words."""
+    from animator.config import InputLimits
+    from animator.pose.motions import make_motion
+
+    long = make_motion("walk", seconds=4, fps=25)
+    long = PoseSequence(np.tile(long.keypoints, (500, 1, 1)), long.width, long.height, 25)
+    assert len(long) == 50_000
+    path = long.save(tmp_path / "long.npz")
+    animator = Animator(device="cpu", limits=InputLimits(max_duration=20, max_frames=600))
+    drive = animator.driving_poses(path)
+    assert len(drive.poses) == 500 and drive.poses.fps == 25
+    assert any("Used the first 20.0 s of a 2000.0 s pose file (max duration setting)" in n
+               for n in drive.notices), drive.notices
+    fast = PoseSequence(long.keypoints[:1200], long.width, long.height, 60).save(
+        tmp_path / "fast.npz")
+    drive = animator.driving_poses(fast, start=2.0, end=6.0)
+    assert drive.poses.fps == 30 and len(drive.poses) == 120  # max fps, then [2 s, 6 s)
+    np.testing.assert_array_equal(drive.poses.keypoints[0], long.keypoints[120])
+    assert any("from 60 to 30 frames per second" in n for n in drive.notices)
+    capped = Animator(device="cpu", limits=InputLimits(max_frames=50)).driving_poses(path)
+    assert len(capped.poses) == 50 and any("Kept the first 50 frames" in n
+                                           for n in capped.notices)

@@ -264,3 +264,151 @@ def test_client_that_disconnects_stops_its_job(app_url, portrait_path, monkeypat
         client.kill()
         app.animator.animate = original
     assert job_dirs() == before
+
+
+# --- the API as a script author calls it (issue 9, section 3) ------------------------------
+
+def test_portrait_and_video_are_the_first_two_parameters(client, portrait_path, driving_path):
+    for endpoint in ("/extract_pose", "/animate"):
+        params = client.view_api(return_format="dict", print_info=False)[
+            "named_endpoints"][endpoint]["parameters"]
+        assert [p["parameter_name"] for p in params[:2]] == ["portrait", "video"]
+        assert all(p["parameter_has_default"] for p in params[1:])
+    preview, *_ = client.predict(handle_file(str(portrait_path)),
+                                 handle_file(str(driving_path)), api_name="/extract_pose")
+    assert probe_video(preview).has_audio
+    video, _, seed, settings, _, notes = client.predict(
+        handle_file(str(portrait_path)), handle_file(str(driving_path)), api_name="/animate")
+    assert probe_video(video).has_audio and json.loads(settings)["seed"] == seed
+
+
+def test_every_output_has_a_name_and_motion_a_real_none(client):
+    api = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+    for endpoint, names in (("/extract_pose", ["Pose preview: driving | retargeted",
+                                               "First retargeted frame over the portrait",
+                                               "Retargeted poses (JSON)", "Notes"]),
+                            ("/animate", ["Animation", "Driving | skeleton | result",
+                                          "Seed used", "Settings used",
+                                          "Retargeted poses (JSON)", "Notes"])):
+        assert [r["label"] for r in api[endpoint]["returns"]] == names
+        motion = next(p for p in api[endpoint]["parameters"] if p["parameter_name"] == "motion")
+        assert motion["parameter_default"] == "none" and "none" in motion["type"]["enum"]
+
+
+def test_server_started_with_a_local_preset_offers_it(tmp_path, portrait_path):
+    from animator.models.tiny import tiny_pipeline
+
+    folder = tmp_path / "mine"
+    tiny_pipeline(random_init=True).save_pretrained(folder)
+    local = f"local:{folder}"
+    demo = app.build_demo(app.Animator(local, device="cpu"))
+    _, url, _ = demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
+    try:
+        c = Client(url, verbose=False)
+        params = c.view_api(return_format="dict", print_info=False)[
+            "named_endpoints"]["/animate"]["parameters"]
+        preset = next(p for p in params if p["parameter_name"] == "preset")
+        assert preset["parameter_default"] == local and local in preset["type"]["enum"]
+        video, _, _, settings, _, _ = c.predict(portrait=handle_file(str(portrait_path)),
+                                                motion="wave", end=1, fps=5, steps=1,
+                                                transition=0, resolution="64x64",
+                                                api_name="/animate")
+        assert json.loads(settings)["preset"] == local and probe_video(video).num_frames == 5
+    finally:
+        demo.close()
+
+
+def test_mcp_flag_serves_the_endpoints_as_tools():
+    import asyncio
+
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamablehttp_client
+
+    args = app.parse_args(["--mcp"])
+    assert args.mcp
+    demo = app.build_demo(app.Animator("tiny", device="cpu"))
+    _, url, _ = demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True,
+                            **app.launch_kwargs(app.InputLimits(), mcp=args.mcp))
+
+    async def tools() -> dict:
+        async with streamablehttp_client(f"{url}gradio_api/mcp/") as (read, write, _):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                return {t.name: t for t in (await session.list_tools()).tools}
+
+    try:
+        listed = asyncio.run(tools())
+        animate = next(t for name, t in listed.items() if name.endswith("animate"))
+        assert {"portrait", "video", "motion", "preset"} <= set(
+            animate.inputSchema["properties"])
+        assert any(name.endswith("extract_pose") for name in listed)
+    finally:
+        demo.close()
+
+
+# --- the page's behaviour behind its widgets (issue 9, section 4) --------------------------
+
+def _png16(path, image: np.ndarray) -> None:
+    """A 16-bit RGB PNG (Pillow cannot write one; OpenCV can, in BGR order)."""
+    import cv2
+
+    cv2.imwrite(str(path), (image[..., ::-1].astype(np.uint16) * 257))
+
+
+def test_unreadable_portraits_get_our_message(client, tmp_path, portrait_path):
+    text = tmp_path / "photo.png"
+    text.write_text("not a picture")
+    pdf = tmp_path / "scan.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n")
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    for path in (text, pdf, empty):
+        with pytest.raises(Exception) as error:
+            extract(client, path, motion="wave")
+        message = str(error.value)
+        assert "upload a JPEG, PNG or WebP photo" in message or "damaged" in message, message
+        assert "/tmp" not in message and "gradio" not in message.lower()
+
+
+def test_16_bit_png_portrait_gives_the_same_poses(client, tmp_path, portrait_path):
+    image = np.asarray(Image.open(portrait_path).convert("RGB"))
+    deep = tmp_path / "deep.png"
+    _png16(deep, image)
+    *_, notes8 = extract(client, portrait_path, motion="wave", transition=0)
+    *_, notes16 = extract(client, deep, motion="wave", transition=0)
+    scale = [line for line in notes8.splitlines() if "Body scale" in line]
+    assert scale and scale == [line for line in notes16.splitlines() if "Body scale" in line]
+
+
+def test_tiny_preset_without_a_gpu_says_there_is_no_gpu():
+    text = app.device_notice(app.Animator(device="cpu"), "tiny")
+    assert "No GPU here" in text and "would take about" in text and "noise" in text
+
+
+def test_notices_belong_to_their_job(client, portrait_path):
+    *_, notes = client.predict(**animate_args(portrait_path, motion="wave", steps=1))
+    assert "No face model" in notes  # the tiny preset has none: said for the generation...
+    *_, pose_notes = extract(client, portrait_path, motion="wave")
+    assert "No face model" not in pose_notes  # ...and not for a later pose preview
+
+
+def test_video_and_motion_both_given_says_which_ran(client, portrait_path, driving_path):
+    video, *_, notes = client.predict(**animate_args(portrait_path, driving_path,
+                                                     motion="wave", steps=1))
+    assert "animated 'wave'" in notes and not probe_video(video).has_audio
+
+
+def test_user_errors_log_one_line_not_a_traceback(client, portrait_path, tmp_path, capfd):
+    fake = tmp_path / "clip.mp4"
+    fake.write_text("this is not a video")
+    capfd.readouterr()
+    with pytest.raises(Exception, match="(?i)video"):
+        extract(client, portrait_path, fake)
+    time.sleep(0.5)
+    logged = capfd.readouterr()
+    assert "Traceback" not in logged.err + logged.out
+
+
+def test_custom_resolution_has_an_upper_bound(client, portrait_path):
+    with pytest.raises(Exception, match="2048"):
+        client.predict(**animate_args(portrait_path, motion="wave", resolution="4096x4096"))

@@ -90,3 +90,105 @@ def test_train_subcommand_is_wired(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1].startswith("error: The training data folder")
     assert "Traceback" not in done.stderr
+
+
+# --- what a newcomer trips over (issue 9, section 2) ---------------------------------------
+
+def test_train_takes_its_own_options(tmp_path):
+    done = run_cli("train", "--help")
+    assert done.returncode == 0 and "--config" in done.stdout
+    config = tmp_path / "train.yaml"
+    config.write_text(f"data_dir: {tmp_path / 'nothing'}\noutput_dir: {tmp_path / 'run'}\n")
+    done = run_cli("train", "--config", str(config), "max_steps=1")
+    assert "unrecognized arguments" not in done.stderr
+    assert done.returncode == 2 and "The training data folder" in done.stderr
+
+
+def test_the_installed_command_works_outside_the_repository(tmp_path):
+    command = Path(sys.executable).parent / "animator"
+    assert command.is_file(), "requirements.txt installs the project (pip install -e .)"
+    for argv in ([str(command), "--list-motions"],
+                 [sys.executable, "-m", "animator", "--list-motions"]):
+        done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0 and "wave" in done.stdout, done.stderr[-1000:]
+
+
+def test_moviepy_is_not_required():
+    requirements = (ROOT / "requirements.txt").read_text().lower()
+    assert "moviepy" not in requirements
+
+
+def _pose_cli(tmp_path, portrait_path, *args):
+    return main(["pose", "--image", str(portrait_path), "--motion", "wave", "--transition", "0",
+                 *args])
+
+
+def test_outputs_are_checked_before_any_work(tmp_path, portrait_path, capsys, monkeypatch):
+    from animator.animate import Animator
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the work started before the outputs were checked")
+
+    monkeypatch.setattr(Animator, "prepare", no_work)
+    cases = {
+        ("--out", str(tmp_path / "missing" / "x.mp4")): "does not exist",
+        ("--out", str(tmp_path / "x.mp4"), "--json", str(tmp_path / "poses.txt")): ".json or .npz",
+        ("--out", str(tmp_path / "x.avi")): ".mp4",
+        ("--out", str(tmp_path)): ".mp4",
+    }
+    for args, words in cases.items():
+        assert _pose_cli(tmp_path, portrait_path, *args) == 2, args
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and words in err, err
+    code = main(["animate", "--image", str(portrait_path), "--motion", "wave", "--preset", "tiny",
+                 "--out", str(tmp_path / "nowhere" / "a.mp4")])
+    assert code == 2 and "does not exist" in capsys.readouterr().err
+
+
+def test_bad_sizes_exit_2_naming_width_first(tmp_path, portrait_path):
+    for size, words in ((("0", "0"), "got 0x0"), (("65", "63"), "got 65x63 (width x height)"),
+                        (("4096", "512"), "2048")):
+        done = run_cli("animate", "--image", str(portrait_path), "--motion", "wave", "--preset",
+                       "tiny", "--width", size[0], "--height", size[1],
+                       "--out", str(tmp_path / "x.mp4"))
+        assert done.returncode == 2 and words in done.stderr, done.stderr[-1500:]
+        assert "Traceback" not in done.stderr
+
+
+def test_pose_file_whose_frames_are_not_objects(tmp_path, portrait_path, capsys):
+    bad = tmp_path / "poses.json"
+    bad.write_text(json.dumps({"format": "animator.pose/1", "canvas_width": 64,
+                               "canvas_height": 64, "frames": [1, 2, 3]}))
+    assert main(["pose", "--image", str(portrait_path), "--video", str(bad),
+                 "--out", str(tmp_path / "x.mp4")]) == 2
+    err = capsys.readouterr().err
+    assert "pose file" in err and "frame 0" in err and "Traceback" not in err
+
+
+def _local_folder(tmp_path, name: str) -> Path:
+    """A saved tiny pipeline, the start of both refused folders below."""
+    from animator.models.tiny import tiny_pipeline
+
+    folder = tmp_path / name
+    tiny_pipeline(random_init=True).save_pretrained(folder)
+    return folder
+
+
+def test_local_pipeline_with_pickles_or_code_is_refused_with_the_reason(tmp_path, portrait_path):
+    import torch
+    from safetensors.torch import load_file
+
+    pickled = _local_folder(tmp_path, "pickled")
+    weights = pickled / "unet" / "diffusion_pytorch_model.safetensors"
+    torch.save(load_file(weights), weights.with_suffix(".bin"))
+    weights.unlink()
+    coded = _local_folder(tmp_path, "coded")
+    index = json.loads((coded / "model_index.json").read_text())
+    index["unet"] = ["my_unet", "MyUNet"]
+    (coded / "model_index.json").write_text(json.dumps(index))
+    (coded / "unet" / "my_unet.py").write_text("raise SystemExit('this must never run')\n")
+    for folder, words in ((pickled, "pickled weights"), (coded, "never run")):
+        done = run_cli("animate", "--image", str(portrait_path), "--motion", "wave",
+                       "--preset", f"local:{folder}", "--out", str(tmp_path / "x.mp4"))
+        assert done.returncode == 2, done.stderr[-2000:]
+        assert words in done.stderr and "Traceback" not in done.stderr
