@@ -192,7 +192,7 @@ def build_demo(animator: Animator) -> gr.Blocks:
                        retarget_config=_retarget_config(settings), **_span(settings))
         result = _generate(portrait, driving, options,
                            lambda f, desc: progress(f, desc=desc), cancel)
-        return (str(result.video), str(result.comparison), result.seed,
+        return (str(result.video), str(result.comparison), str(result.seed),
                 json.dumps(result.settings, indent=1), str(result.poses_file),
                 _notes(notes + result.notices))
 
@@ -319,8 +319,10 @@ def build_demo(animator: Animator) -> gr.Blocks:
                 notes = gr.Markdown(label="Notes", elem_id="notes")
                 comparison = gr.Video(label="Driving | skeleton | result")
                 with gr.Row():
-                    seed_used = gr.Number(None, label="Seed used", precision=0,
-                                          interactive=False)
+                    # A Number shows 0 before any run; a text stays empty until there is one.
+                    seed_used = gr.Textbox(label="Seed used", interactive=False,
+                                           placeholder="set by the first run",
+                                           elem_id="seed_used")
                     poses_file = gr.File(label="Retargeted poses (JSON)")
                 settings = gr.Code(label="Settings used", language="json")
         pose_outputs = [preview, first, pose_file, pose_notes]
