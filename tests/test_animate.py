@@ -113,3 +113,17 @@ def test_pose_file_gets_the_limits_and_notices_of_a_video(tmp_path):
     capped = Animator(device="cpu", limits=InputLimits(max_frames=50)).driving_poses(path)
     assert len(capped.poses) == 50 and any("Kept the first 50 frames" in n
                                            for n in capped.notices)
+
+
+def test_progress_counts_steps_and_windows(tmp_path, portrait_path):
+    """"step s/S, window w/W": steps as the user set them, windows as planned."""
+    seen = []
+    animator = Animator(device="cpu")
+    animator.animate(portrait_path, "wave", generation={"num_inference_steps": 2, "window": 4,
+                                                        "overlap": 1},
+                     retarget_config=RetargetConfig(transition=0), fps=4, end=2.0,
+                     out_dir=tmp_path, comparison=False,
+                     progress=lambda f, desc: seen.append(desc))
+    steps = [d for d in seen if d.startswith("Generating")]
+    assert steps[0].startswith("Generating: step 1/2, window 1/3")
+    assert steps[-1].startswith("Generating: step 2/2, window 3/3") and len(steps) == 6

@@ -417,3 +417,26 @@ def test_side_by_side_sizes():
     assert grid.shape == (64, 124, 3)  # 80 + 3 + 40, widened by one to be even
     assert grid[:, 83:].min() == 255 and grid[:, 80:83].max() == 0
     assert side_by_side(a, b, height=33).shape == (34, 42 + 22, 3)  # 21 widened to 22
+
+
+def test_one_image_size_limit_ours_checked_from_the_header(tmp_path, monkeypatch):
+    """120 MP passes Pillow's own check (179 MP) but not ours; 400 MP trips Pillow's first:
+    both get our words and our number, and no pixel is decoded."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    def decoded(*args, **kwargs):
+        raise AssertionError("pixels were decoded")
+
+    monkeypatch.setattr(Image.Image, "load", decoded)
+    for side in ((12000, 10000), (20000, 20000)):
+        header = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", *side, 8, 2, 0,
+                                                                          0, 0))
+        path = tmp_path / f"{side[0]}.png"
+        path.write_bytes(header + chunk(b"IEND", b""))
+        with pytest.raises(InputError, match="the limit is 100 megapixels"):
+            read_image(path)
+    with pytest.raises(InputError, match="the limit is 50 megapixels"):
+        read_image(tmp_path / "12000.png", max_megapixels=50)

@@ -1,0 +1,205 @@
+"""Every command line of README.md, run exactly as written.
+
+The README's shell blocks are parsed into command lines (backslash continuations joined,
+comments dropped). Each one must have a check below, keyed by its exact text: a command
+added to the README without a check, or changed without its check, fails here. Commands
+run in a scratch folder that holds what a user would have there (the example assets, the
+project's `.venv`, a jobs file, a training config), except the set-up commands, which run
+in the repository itself as the README says.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from itertools import islice
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from animator.video import probe_video
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = Path(sys.prefix)
+
+
+def readme_commands() -> list[str]:
+    """The command lines of README.md's bash blocks, continuations joined."""
+    text = (ROOT / "README.md").read_text()
+    commands = []
+    for block in re.findall(r"```bash\n(.*?)```", text, re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            line = re.sub(r"\s+", " ", line).strip()
+            if line and not line.startswith("#"):
+                commands.append(line)
+    return commands
+
+
+def run(command: str, cwd: Path, timeout: float = 600, **env) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", "-c", command], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, "HF_HUB_OFFLINE": "1", **env})
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory, driving_path):
+    """A user's folder: the example assets, the project's environment, a jobs file, a
+    training config and a folder of (tiny, pre-analysed) training videos."""
+    from animator.data import face_path, poses_path
+    from animator.pose.motions import make_motion
+    from animator.video import iter_video, write_video
+
+    folder = tmp_path_factory.mktemp("user")
+    (folder / "assets").symlink_to(ROOT / "assets")
+    (folder / ".venv").symlink_to(VENV)
+    jobs = [{"image": "assets/portraits/astronaut.jpg", "motion": m, "fps": 5, "end": 1,
+             "num_inference_steps": 1, "transition": 0} for m in ("wave", "squat")]
+    (folder / "jobs.jsonl").write_text("".join(json.dumps(j) + "\n" for j in jobs))
+    videos = folder / "videos"
+    videos.mkdir()
+    frames = list(islice(iter_video(driving_path, max_side=64), 8))
+    write_video(frames, videos / "a.mp4", 25)
+    make_motion("wave", seconds=8 / 25, width=64, height=64).save(poses_path(videos / "a.mp4"))
+    np.save(face_path(videos / "a.mp4"), np.ones(512, np.float32))
+    (folder / "train.yaml").write_text(yaml.safe_dump({
+        "data_dir": "videos", "output_dir": "runs/readme", "init_from": "tiny", "num_frames": 2,
+        "frame_stride": 2, "height": 64, "width": 64, "num_workers": 0, "report_to": "none",
+        "validate_every": 0, "checkpoint_every": 1, "lr_warmup_steps": 0, "max_steps": 2,
+        "trainable": ["skeleton"]}))
+    return folder
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _in_repository_venv() -> None:
+    if VENV.resolve() != (ROOT / ".venv").resolve():
+        pytest.skip("the set-up commands would build a second environment: run the tests "
+                    "from the README's .venv")
+
+
+# --- one check per command line -----------------------------------------------------------
+
+def check_app_setup(command: str, scratch: Path) -> None:
+    """The set-up installs (already satisfied here) and the app then serves its page."""
+    _in_repository_venv()
+    port = _free_port()
+    server = subprocess.Popen(["bash", "-c", command], cwd=ROOT, start_new_session=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              env={**os.environ, "GRADIO_SERVER_PORT": str(port)})
+    try:
+        deadline, page = time.time() + 420, ""
+        while time.time() < deadline and server.poll() is None and not page:
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read()
+            except OSError:
+                time.sleep(1)
+        assert page and b"gradio" in page.lower(), server.stdout.read() if server.poll() else ""
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=60)
+
+
+def check_test_setup(command: str, scratch: Path) -> None:
+    """CI runs this very line (.ci/run); running pytest inside pytest would recurse."""
+    assert command in (ROOT / ".ci" / "run").read_text()
+
+
+def check_download(command: str, scratch: Path) -> None:
+    done = run(command, scratch)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert "HF_HUB_OFFLINE" in done.stderr or "offline" in done.stderr.lower()
+
+
+def check_pose(command: str, scratch: Path) -> None:
+    done = run(command, scratch)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert probe_video(scratch / "preview.mp4").has_audio
+    assert json.loads((scratch / "poses.json").read_text())["frames"]
+
+
+def check_animate(command: str, scratch: Path) -> None:
+    done = run(command, scratch)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert probe_video(scratch / "wave.mp4").fps == 10
+    assert probe_video(scratch / "compare.mp4").num_frames > 0
+
+
+def check_list_motions(command: str, scratch: Path) -> None:
+    done = run(command, scratch)
+    assert done.returncode == 0 and "arm_circles" in done.stdout
+
+
+def check_batch(command: str, scratch: Path) -> None:
+    done = run(command, scratch)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads((scratch / "results" / "summary.json").read_text())["done"] == 2
+
+
+def check_batch_processes(command: str, scratch: Path) -> None:
+    done = run(command, scratch, OMP_NUM_THREADS="1")
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads((scratch / "batch_out" / "summary.json").read_text())
+    assert summary["processes"] == 2 and summary["done"] == 2
+
+
+def check_train_from_preset(command: str, scratch: Path) -> None:
+    """Offline, the StableAnimator weights cannot come: one message saying how to get them."""
+    done = run(command, scratch)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert "python -m animator download" in done.stderr
+
+
+def check_train_processes(command: str, scratch: Path) -> None:
+    done = run(command, scratch, OMP_NUM_THREADS="1")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (scratch / "runs" / "readme" / "pipeline" / "model_index.json").is_file()
+
+
+def check_train_resume(command: str, scratch: Path) -> None:
+    done = run(command, scratch)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "resum" in done.stderr.lower()
+
+
+CHECKS = {
+    "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt && "
+    ".venv/bin/python app.py": check_app_setup,
+    "python3 -m venv .venv && .venv/bin/pip install -r requirements-dev.txt && "
+    ".venv/bin/python -m pytest": check_test_setup,
+    ".venv/bin/python -m animator download --preset stableanimator": check_download,
+    ".venv/bin/python -m animator pose --image assets/portraits/astronaut.jpg --video "
+    "assets/driving/astronaut_sway.mp4 --out preview.mp4 --json poses.json": check_pose,
+    ".venv/bin/python -m animator animate --image assets/portraits/astronaut.jpg --motion wave "
+    "--preset tiny --fps 10 --out wave.mp4 --comparison compare.mp4": check_animate,
+    ".venv/bin/python -m animator --list-motions": check_list_motions,
+    ".venv/bin/python -m animator batch jobs.jsonl --out-dir results --preset tiny": check_batch,
+    ".venv/bin/accelerate launch --multi_gpu --num_processes 2 -m animator batch jobs.jsonl":
+        check_batch_processes,
+    ".venv/bin/python -m animator train --config train.yaml data_dir=videos "
+    "init_from=stableanimator": check_train_from_preset,
+    ".venv/bin/accelerate launch --multi_gpu --num_processes 2 --mixed_precision bf16 -m "
+    "animator.train --config train.yaml": check_train_processes,
+    ".venv/bin/python -m animator train --config train.yaml resume_from=latest":
+        check_train_resume,
+}
+
+
+def test_every_readme_command_has_a_check():
+    assert readme_commands() == list(CHECKS)
+
+
+@pytest.mark.parametrize("command", list(CHECKS), ids=lambda c: c.split(" -m ")[-1][:40])
+def test_readme_command_runs_as_written(command, scratch):
+    CHECKS[command](command, scratch)
