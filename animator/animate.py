@@ -382,6 +382,9 @@ class Animator:
         if loaded.face is not None and settings.identity_strength > 0:
             face, notice = loaded.face.embed_with_notice(image)
             notices += [notice] if notice else []
+            if face is None:  # as StableAnimator: zeros through the face encoder, identity on
+                face = np.zeros(loaded.pipeline.face_projector.config.id_embeddings_dim,
+                                np.float32)
         draw = {"style": preset.style, "swap_rb": preset.swap_rb, "face": True}
         skeleton = RenderedPoses(poses, **draw)
         shown = RenderedPoses(poses, style=preset.style, face=True)  # true colours, for people
