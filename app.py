@@ -23,7 +23,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from animator.animate import Animator  # noqa: E402
-from animator.config import InputLimits, RetargetConfig  # noqa: E402
+from animator.config import GENERATION_CHOICES, InputLimits, RetargetConfig  # noqa: E402
 from animator.errors import Cancelled, InputError  # noqa: E402
 from animator.estimate import describe_seconds, estimate_cpu_seconds  # noqa: E402
 from animator.pose.motions import MOTIONS  # noqa: E402
@@ -175,6 +175,8 @@ def build_demo(animator: Animator) -> gr.Blocks:
             "max_guidance_scale": float(settings["max_guidance"]),
             "window": int(settings["window"]), "overlap": int(settings["overlap"]),
             "decode_chunk_size": int(settings["decode_chunk"]),
+            "window_noise": settings["window_noise"],
+            "generator_device": settings["generator_device"],
         }
         if preset != page_preset.name:
             # An API call that names another preset but leaves these at the page's values
@@ -185,7 +187,7 @@ def build_demo(animator: Animator) -> gr.Blocks:
             **_size(settings["resolution"]), **preset_tuned,
             "pose_strength": float(settings["pose_strength"]),
             "identity_strength": float(settings["identity_strength"]),
-            "cfg_mode": settings["cfg_mode"],
+            "cfg_mode": settings["cfg_mode"], "sigma_schedule": settings["schedule"],
             "seed": None if settings["randomize_seed"] else int(settings["seed"]),
         }
         options = dict(generation=generation, fps=float(settings["fps"]),
@@ -229,7 +231,8 @@ def build_demo(animator: Animator) -> gr.Blocks:
         """Controls follow the chosen preset's defaults."""
         d = get_preset(preset_name).defaults
         return (d.num_inference_steps, d.min_guidance_scale, d.max_guidance_scale, d.window,
-                d.overlap, d.decode_chunk_size, device_notice(animator, preset_name))
+                d.overlap, d.decode_chunk_size, d.window_noise, d.generator_device,
+                device_notice(animator, preset_name))
 
     def preview_example(portrait, video, motion, progress=gr.Progress(track_tqdm=True)):
         return extract_pose(portrait, video, progress=progress,
@@ -308,8 +311,22 @@ def build_demo(animator: Animator) -> gr.Blocks:
                                                       label="Identity strength")
                         decode_chunk = gr.Slider(1, 16, gen.decode_chunk_size, step=1,
                                                  label="Decode chunk (frames)")
-                        cfg_mode = gr.Radio(["batched", "sequential"], value=gen.cfg_mode,
+                        cfg_mode = gr.Radio(list(GENERATION_CHOICES["cfg_mode"]),
+                                            value=gen.cfg_mode,
                                             label="Guidance mode (sequential = less memory)")
+                        schedule = gr.Radio(
+                            list(GENERATION_CHOICES["sigma_schedule"]),
+                            value=gen.sigma_schedule,
+                            label="Noise schedule (ays = Align Your Steps: try 10 steps)")
+                        window_noise = gr.Radio(
+                            list(GENERATION_CHOICES["window_noise"]), value=gen.window_noise,
+                            label="Starting noise (repeat = one window's noise along the "
+                            "clip, as the public code)")
+                        generator_device = gr.Radio(
+                            list(GENERATION_CHOICES["generator_device"]),
+                            value=gen.generator_device,
+                            label="Seed's noise drawn on (cuda/auto = the public scripts' "
+                            "seeds on a GPU)")
                         low_memory = gr.Checkbox(animator.low_memory, label="Low-memory mode")
                 with gr.Row():
                     generate_btn = gr.Button("Generate", variant="primary", elem_id="generate")
@@ -341,7 +358,8 @@ def build_demo(animator: Animator) -> gr.Blocks:
             "min_guidance": min_guidance, "max_guidance": max_guidance, "window": window,
             "overlap": overlap, "pose_strength": pose_strength,
             "identity_strength": identity_strength, "decode_chunk": decode_chunk,
-            "cfg_mode": cfg_mode, "low_memory": low_memory,
+            "cfg_mode": cfg_mode, "schedule": schedule, "window_noise": window_noise,
+            "generator_device": generator_device, "low_memory": low_memory,
         }
         portrait.change(show_portrait, portrait, portrait_view, api_visibility="private")
         preview_btn.click(
@@ -358,7 +376,8 @@ def build_demo(animator: Animator) -> gr.Blocks:
                        api_visibility="private")
         demo.unload(client_left)
         preset.change(preset_defaults, preset,
-                      [steps, min_guidance, max_guidance, window, overlap, decode_chunk, notice],
+                      [steps, min_guidance, max_guidance, window, overlap, decode_chunk,
+                       window_noise, generator_device, notice],
                       api_visibility="private")
     return demo
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from animator.config import GenerationConfig, InputLimits, RetargetConfig
+from animator.config import GENERATION_CHOICES, GenerationConfig, InputLimits, RetargetConfig
 from animator.errors import Cancelled, InputError
 from animator.estimate import describe_seconds
 from animator.framing import Framing, choose_size
@@ -402,7 +402,7 @@ class Animator:
         driving video is resampled to it (None: the video's own, at most `limits.max_fps`).
         Setting `cancel` stops the job at the next denoising step with `Cancelled`.
         """
-        check_generation(generation)
+        check_generation(generation, self.device)
         loaded = self.load(_within(progress, 0.0, 0.05))
         preset = loaded.preset
         prep = self.prepare(portrait, driving, retarget_config=retarget_config, fps=fps,
@@ -418,6 +418,9 @@ class Animator:
         if loaded.face is not None and settings.identity_strength > 0:
             face, notice = loaded.face.embed_with_notice(image)
             notices += [notice] if notice else []
+            if face is None:  # as StableAnimator: zeros through the face encoder, identity on
+                face = np.zeros(loaded.pipeline.face_projector.config.id_embeddings_dim,
+                                np.float32)
         draw = {"style": preset.style, "swap_rb": preset.swap_rb, "face": True}
         skeleton = RenderedPoses(poses, **draw)
         shown = RenderedPoses(poses, style=preset.style, face=True)  # true colours, for people
@@ -537,15 +540,23 @@ class Animator:
         return jobs
 
 
-def check_generation(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+def check_generation(overrides: Mapping[str, Any] | None,
+                     device: str | None = None) -> dict[str, Any]:
     """The caller's generation settings (None = the preset's), checked before any work is
-    done: unknown names, and values no preset can use."""
+    done: unknown names, and values no preset can use (on `device`, when given)."""
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
     names = [f.name for f in fields(GenerationConfig)]
     unknown = set(overrides) - set(names)
     if unknown:
         raise InputError(f"Unknown generation setting(s) {sorted(unknown)}; the settings "
                          f"are {names}.")
+    for name, allowed in GENERATION_CHOICES.items():
+        if name in overrides and overrides[name] not in allowed:
+            raise InputError(f"{name} must be one of {', '.join(map(repr, allowed))}, got "
+                             f"{overrides[name]!r}.")
+    if overrides.get("generator_device") == "cuda" and device and not device.startswith("cuda"):
+        raise InputError("generator_device 'cuda' needs the model on a GPU, and this one runs "
+                         f"on {device}: use 'auto' or 'cpu'.")
     width, height = overrides.get("width"), overrides.get("height")
     if (width is None) != (height is None):
         raise InputError("Give both the output width and height, or neither (then the size "

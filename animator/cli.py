@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from animator.config import RetargetConfig
+from animator.config import GENERATION_CHOICES, RetargetConfig
 from animator.errors import Cancelled, InputError
 from animator.pose.skeleton import POSE_FILE_SUFFIXES, PoseSequence
 
@@ -128,11 +128,22 @@ def _add_generation_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--cfg-mode", choices=["batched", "sequential"])
     g.add_argument("--continuation", action="store_true", default=None,
                    help="windows one after another, each from the previous last frame")
+    g.add_argument("--window-noise", choices=GENERATION_CHOICES["window_noise"],
+                   help="independent noise per frame, or one window's noise repeated along "
+                   "the clip (the public StableAnimator/MimicMotion code)")
+    g.add_argument("--generator-device", choices=GENERATION_CHOICES["generator_device"],
+                   help="where the seed's noise is drawn: cuda (or auto on a GPU) reproduces "
+                   "the public scripts' seeds")
+    g.add_argument("--schedule", choices=GENERATION_CHOICES["sigma_schedule"],
+                   dest="sigma_schedule",
+                   help="noise levels: the scheduler's own, or Align Your Steps for SVD "
+                   "(use with --steps 10)")
 
 
 GENERATION_ARGS = ("width", "height", "seed", "num_inference_steps", "min_guidance_scale",
                    "max_guidance_scale", "window", "overlap", "pose_strength",
-                   "identity_strength", "decode_chunk_size", "cfg_mode", "continuation")
+                   "identity_strength", "decode_chunk_size", "cfg_mode", "continuation",
+                   "window_noise", "generator_device", "sigma_schedule")
 
 
 def make_animator(args):
@@ -165,8 +176,9 @@ def cmd_animate(args) -> None:
     from animator.animate import check_generation
 
     _check_outputs(args)
-    generation = check_generation({k: getattr(args, k) for k in GENERATION_ARGS})
+    generation = {k: getattr(args, k) for k in GENERATION_ARGS}
     animator = make_animator(args)
+    check_generation(generation, animator.device)
     bar = _Bar()
     try:
         with tempfile.TemporaryDirectory() as tmp:

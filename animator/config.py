@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from animator.errors import InputError
+
 
 @dataclass
 class InputLimits:
@@ -59,6 +61,26 @@ class GenerationConfig:
     pose_strength: float = 1.0  # multiplier on the pose features; 0 = no pose control
     identity_strength: float = 1.0  # weight of the face-token attention; 0 = no identity
     continuation: bool = False  # windows one after another, each from the previous last frame
+    window_noise: str = "independent"  # "independent" noise per frame, or "repeat": one window's
+    # noise tiled along the clip (frame i gets frame i mod window's), as the public SVD animators
+    generator_device: str = "cpu"  # where a seed's noise is drawn: "cpu" (same noise on any
+    # machine), "cuda" (as the public scripts; needs the model on CUDA) or "auto" (the model's)
+    sigma_schedule: str = "default"  # "default" (the scheduler's own spacing) or "ays" (Align
+    # Your Steps for SVD: 10 steps; other step counts log-linearly interpolated)
+
+    def __post_init__(self):
+        for name, allowed in GENERATION_CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise InputError(f"{name} must be one of {', '.join(map(repr, allowed))}, got "
+                                 f"{getattr(self, name)!r}.")
+
+
+GENERATION_CHOICES = {  # the values a GenerationConfig's choice fields accept
+    "cfg_mode": ("batched", "sequential"),
+    "window_noise": ("independent", "repeat"),
+    "generator_device": ("cpu", "cuda", "auto"),
+    "sigma_schedule": ("default", "ays"),
+}
 
 
 @dataclass

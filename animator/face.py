@@ -1,10 +1,14 @@
 """ArcFace identity embedding of the portrait's face, through insightface.
 
-StableAnimator's face encoder was trained on insightface's raw `face.embedding` (512-d, not
-L2-normalised) of the largest face, computed on BGR images (OpenCV convention). This module
-reproduces exactly that: one RGB -> BGR conversion at the call, the largest box, the raw
-vector. Models come from a local folder only (antelopev2 or buffalo_l); nothing is downloaded
-here and nothing is unpickled.
+StableAnimator's face encoder takes insightface's raw `face.embedding` (512-d, not
+L2-normalised) of the largest face. Which channel order insightface was handed differs in the
+public code: its training loader gave BGR frames (insightface's own, OpenCV convention), its
+inference script RGB ones (a BGR read converted once more). `channels` picks one: "bgr" (one
+RGB -> BGR conversion at the call, the default) or "rgb" (the image as given); each preset
+says which it uses (weights.Preset.face_channels). When no face is found, the public code
+conditions on an all-zero embedding with identity attention on; `embed` returns None and the
+caller sends those zeros. Models come from a local folder only (antelopev2 or buffalo_l);
+nothing is downloaded here and nothing is unpickled.
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ from animator.errors import InputError
 logger = logging.getLogger(__name__)
 
 NO_FACE_NOTICE = (
-    "No face found in the portrait: generating without identity guidance (the face may drift)."
+    "No face found in the portrait: the identity module gets an empty (all-zero) face, as in "
+    "StableAnimator, so the face may drift."
 )
+FACE_CHANNELS = ("bgr", "rgb")  # channel orders the face models may be handed
 _FIX = (
     "run `python -m animator download` to fetch it, or point --weights-dir at a folder that "
     "holds the insightface ONNX files (e.g. models/antelopev2)"
@@ -94,10 +100,14 @@ class FaceEmbedder:
     input/output shapes, so file names do not matter.
     """
 
-    def __init__(self, model_dir: str | Path, device: str = "cpu", det_size: int = 640):
+    def __init__(self, model_dir: str | Path, device: str = "cpu", det_size: int = 640,
+                 channels: str = "bgr"):
         if det_size <= 0 or det_size % 32:
             raise InputError(f"Face detection size must be a positive multiple of 32 "
                              f"(e.g. 640), got {det_size}.")
+        if channels not in FACE_CHANNELS:
+            raise InputError(f"Face channel order must be one of {', '.join(FACE_CHANNELS)}, "
+                             f"got {channels!r}.")
         path = Path(model_dir).expanduser()
         folder = _onnx_folder(path, path.name)
         if folder is None:
@@ -118,27 +128,29 @@ class FaceEmbedder:
             raise InputError(f"The face models in {folder} have no {missing}: {_FIX}.")
         app.prepare(ctx_id=0, det_size=(det_size, det_size))
         self.folder = folder
+        self.channels = channels
         self._detector = app.models["detection"]
         self._recognizer = app.models["recognition"]
 
     def embed(self, image: np.ndarray) -> np.ndarray | None:
         """Raw 512-d ArcFace embedding (float32) of the largest face; None when none is found.
 
-        `image` is RGB uint8 (H, W, 3), the project's convention.
+        `image` is RGB uint8 (H, W, 3), the project's convention; the detector and the
+        recogniser get it in `self.channels` order.
         """
         from insightface.app.common import Face
 
         if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
             raise ValueError(f"expected an RGB uint8 (H, W, 3) image, got {image.dtype} "
                              f"{image.shape}")
-        bgr = np.ascontiguousarray(image[..., ::-1])
-        boxes, landmarks = self._detector.detect(bgr)
+        handed = np.ascontiguousarray(image[..., ::-1] if self.channels == "bgr" else image)
+        boxes, landmarks = self._detector.detect(handed)
         if len(boxes) == 0:
             return None
         areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
         i = int(np.argmax(areas))
         face = Face(bbox=boxes[i, :4], kps=landmarks[i], det_score=boxes[i, 4])
-        return np.asarray(self._recognizer.get(bgr, face), dtype=np.float32).reshape(-1)
+        return np.asarray(self._recognizer.get(handed, face), dtype=np.float32).reshape(-1)
 
     def embed_with_notice(self, image: np.ndarray) -> tuple[np.ndarray | None, str | None]:
         """`embed`, plus the notice to show the user when no face was found."""

@@ -11,13 +11,23 @@ diffusers' own. On top of it:
 - long clips: windows of at most `window` frames overlapping by `overlap` are all denoised at
   every step and their noise predictions blended with triangular weights (`plan_windows`,
   `blend_weights`); a reference pose, when given, is every window's frame-0 anchor and its
-  output frame is dropped (MimicMotion-style);
+  output frame is dropped after decoding (MimicMotion-style);
+- noise: `window_noise="repeat"` draws one window's noise and tiles it along the clip (clip
+  frame i gets noise frame i mod window), as MimicMotion's and StableAnimator's pipelines do;
+  "independent" draws every frame's. A seed's generator sits on `generator_device`; the public
+  scripts seed a CUDA generator, whose draws differ from a CPU one's for the same seed;
+- schedule: `sigma_schedule="ays"` steps through Align Your Steps' noise levels for SVD
+  (diffusers' `AysSchedules["StableDiffusionVideoSigmas"]`, 10 steps) instead of the
+  scheduler's own spacing;
 - continuation mode: windows are sampled one after another instead; window k > 0 starts at the
   last frame of window k-1, whose decoded pixels (noise-augmented, VAE-encoded) replace the
   reference image latent and whose pose becomes the frame-0 anchor; that frame is not output
   again. The CLIP and face tokens stay the portrait's.
 - memory: latents are decoded `decode_chunk_size` frames at a time and every chunk is turned into
-  uint8 frames (streamed to `writer` or stored) before the next is decoded.
+  uint8 frames (streamed to `writer` or stored) before the next is decoded. The anchor's latent
+  is decoded too and its frame dropped afterwards, as MimicMotion's inference does: SVD's
+  temporal decoder mixes the frames of a chunk, so decoding without it shifts every chunk by
+  one frame and changes every output frame.
 """
 
 from __future__ import annotations
@@ -40,6 +50,7 @@ from diffusers import (
 from diffusers.pipelines.stable_video_diffusion.pipeline_stable_video_diffusion import (
     _resize_with_antialiasing,
 )
+from diffusers.schedulers import AysSchedules
 from diffusers.utils import BaseOutput
 from diffusers.utils.torch_utils import randn_tensor
 from diffusers.video_processor import VideoProcessor
@@ -48,7 +59,7 @@ from safetensors.torch import load_file, save_file
 from transformers import CLIPVisionModelWithProjection
 from transformers.image_processing_utils import BaseImageProcessor
 
-from animator.config import GenerationConfig
+from animator.config import GENERATION_CHOICES, GenerationConfig
 from animator.errors import InputError
 from animator.models.identity import FaceProjector
 from animator.models.pose_encoder import FusedPoseEncoder
@@ -96,6 +107,22 @@ def plan_windows(num_frames: int, window: int, overlap: int, anchor: bool = Fals
         windows.append(head + list(range(start, start + length)))
         start += length - overlap
     return windows
+
+
+def ays_sigmas(steps: int) -> list[float]:
+    """Align Your Steps' noise levels for SVD: `steps` + 1 sigmas, from 700 down to 0.
+
+    The published schedule (diffusers' `AysSchedules["StableDiffusionVideoSigmas"]`) has 10
+    steps and is returned as is for 10; other counts interpolate its log sigmas linearly over
+    the step position (the non-zero ones; the last sigma stays 0)."""
+    if steps < 1:
+        raise InputError("num_inference_steps must be at least 1.")
+    published = np.asarray(AysSchedules["StableDiffusionVideoSigmas"], dtype=np.float64)
+    levels = published[:-1]
+    if steps != len(levels):
+        levels = np.exp(np.interp(np.linspace(0, 1, steps), np.linspace(0, 1, len(levels)),
+                                  np.log(levels)))
+    return [*map(float, levels), float(published[-1])]
 
 
 def blend_weights(windows: list[list[int]], num_frames: int, anchor: bool = False
@@ -278,6 +305,47 @@ class AnimationPipeline(DiffusionPipeline):
             part = latents[i : i + chunk].to(self.vae.dtype)
             yield self.vae.decode(part, num_frames=part.shape[0]).sample.float()
 
+    def _decode_into(self, latents: torch.Tensor, chunk: int, sink: _FrameSink, drop: int
+                     ) -> torch.Tensor:
+        """Decode all of `latents` in chunks from its frame 0 and hand all but the first `drop`
+        frames to `sink` (the anchor is decoded with its neighbours, then dropped, as
+        MimicMotion's inference does). Returns the last chunk's frames."""
+        for frames in self._decode(latents, chunk):
+            kept = frames[drop:]
+            drop = max(0, drop - len(frames))
+            if len(kept):
+                sink.add(kept)
+        return frames
+
+    def _set_schedule(self, steps: int, sigma_schedule: str, device: torch.device) -> None:
+        if sigma_schedule == "ays":
+            self.scheduler.set_timesteps(sigmas=ays_sigmas(steps), device=device)
+        else:
+            self.scheduler.set_timesteps(steps, device=device)
+
+    def _noise(self, shape: tuple[int, ...], window: int, window_noise: str,
+               generator: torch.Generator | None, device: torch.device, dtype: torch.dtype
+               ) -> torch.Tensor:
+        """Initial noise (1, T, C, h, w): every frame drawn, or one `window`-frame draw
+        repeated along the clip (frame i gets draw i mod window, shorter clips the first
+        frames of it), as MimicMotion's and StableAnimator's pipelines do."""
+        if window_noise == "independent":
+            return randn_tensor(shape, generator=generator, device=device, dtype=dtype)
+        once = randn_tensor((shape[0], window, *shape[2:]), generator=generator, device=device,
+                            dtype=dtype)
+        return once[:, torch.arange(shape[1], device=device) % window]
+
+    def _generator(self, seed: int, generator_device: str, device: torch.device
+                   ) -> torch.Generator:
+        """The seeded generator: on the CPU, on the model's device ("auto"), or on its CUDA
+        device ("cuda", what the public scripts use)."""
+        if generator_device == "cpu":
+            return torch.Generator().manual_seed(seed)
+        if generator_device == "cuda" and device.type != "cuda":
+            raise InputError(f"generator_device='cuda' needs the model on a CUDA GPU (it runs "
+                             f"on {device}): use 'cpu' or 'auto'.")
+        return torch.Generator(device=device).manual_seed(seed)
+
     def _context(self, clip: torch.Tensor, face_embedding, identity_strength: float
                  ) -> tuple[torch.Tensor, torch.Tensor]:
         """(conditional, unconditional) cross-attention context: CLIP token [+ face tokens]."""
@@ -344,29 +412,29 @@ class AnimationPipeline(DiffusionPipeline):
         return latents
 
     def _sample_continued(self, latents, windows, anchor, image_latent, predict, tick,
-                          noise_aug_strength, generator, decode_chunk_size, sink
+                          noise_aug_strength, generator, decode_chunk_size, sink, restart
                           ) -> torch.Tensor:
         """Windows one after another; window k > 0 is conditioned on window k-1's last frame
         (its decoded pixels, noise-augmented and encoded, replace the image latent), which it
-        shares as frame 0 and does not output again. Returns the output frames' latents."""
+        shares as frame 0 and does not output again (it is decoded with its window, then
+        dropped, like the anchor). `restart` resets the scheduler for the next window.
+        Returns the output frames' latents."""
         outputs, last_frame = [], None
         for w, idx in enumerate(windows):
             if w > 0:
-                self.scheduler.set_timesteps(len(self.scheduler.timesteps), device=latents.device)
+                restart()
                 image_latent = self._encode_vae(last_frame, noise_aug_strength, generator,
                                                 latents.dtype)
             lat = latents[:, idx]
             for t in self.scheduler.timesteps:
                 lat = self.scheduler.step(predict(lat, t, image_latent, idx), t, lat).prev_sample
                 tick(w)
-            new = lat[:, (int(anchor) if w == 0 else 1):]
-            outputs.append(new)
+            shared = int(anchor) if w == 0 else 1
+            outputs.append(lat[:, shared:])
             if sink is None:
                 last_frame = next(self._decode(lat[:, -1:], 1))
             else:
-                for frames in self._decode(new, decode_chunk_size):
-                    sink.add(frames)
-                last_frame = frames[-1:]
+                last_frame = self._decode_into(lat, decode_chunk_size, sink, shared)[-1:]
         return torch.cat(outputs, dim=1)
 
     @torch.no_grad()
@@ -396,6 +464,9 @@ class AnimationPipeline(DiffusionPipeline):
         pose_strength: float = _DEFAULTS.pose_strength,
         identity_strength: float = _DEFAULTS.identity_strength,
         continuation: bool = _DEFAULTS.continuation,
+        window_noise: str = _DEFAULTS.window_noise,
+        generator_device: str = _DEFAULTS.generator_device,
+        sigma_schedule: str = _DEFAULTS.sigma_schedule,
         callback: Callable[[int, int, int], None] | None = None,
         writer: Callable[[np.ndarray], None] | None = None,
         output_type: str = "np",
@@ -413,8 +484,11 @@ class AnimationPipeline(DiffusionPipeline):
             num_frames: frame count when no pose frames are given.
             height, width: output size (multiples of 8); default: the pose frames' size, else
                 the image's rounded down to multiples of 8.
-            seed / generator: a seed makes a CPU generator; a generator wins over a seed.
+            seed / generator: a seed makes a generator on `generator_device` ("cpu", "cuda"
+                or "auto": the model's device); a generator wins over a seed.
             window, overlap, continuation: long-clip windows (see the module docstring).
+            window_noise: "independent" or "repeat" (one window's noise tiled along the clip).
+            sigma_schedule: "default" (the scheduler's spacing) or "ays" (Align Your Steps).
             cfg_mode: "batched" or "sequential" classifier-free guidance.
             callback: called as callback(step, total, window) after every window pass; step
                 counts passes done (1..total), total = num_inference_steps * number of windows,
@@ -425,8 +499,13 @@ class AnimationPipeline(DiffusionPipeline):
         """
         image, skeleton, dense, reference_pose, num_frames, height, width = _check_inputs(
             self, image, skeleton, dense, reference_pose, num_frames, height, width)
-        if cfg_mode not in ("batched", "sequential"):
-            raise InputError(f"cfg_mode must be 'batched' or 'sequential', got {cfg_mode!r}.")
+        for name, value in (("cfg_mode", cfg_mode), ("window_noise", window_noise),
+                            ("generator_device", generator_device),
+                            ("sigma_schedule", sigma_schedule)):
+            if value not in GENERATION_CHOICES[name]:
+                raise InputError(f"{name} must be one of "
+                                 f"{', '.join(map(repr, GENERATION_CHOICES[name]))}, got "
+                                 f"{value!r}.")
         if output_type not in ("np", "pil", "latent"):
             raise InputError(f"output_type must be 'np', 'pil' or 'latent', got {output_type!r}.")
         if decode_chunk_size < 1:
@@ -440,7 +519,7 @@ class AnimationPipeline(DiffusionPipeline):
 
         device = self._execution_device
         if generator is None and seed is not None:
-            generator = torch.Generator().manual_seed(seed)
+            generator = self._generator(seed, generator_device, device)
 
         # Conditioning, in diffusers' order (the generator's draws must match its pipeline).
         clip = self._encode_clip(image, device)
@@ -450,10 +529,10 @@ class AnimationPipeline(DiffusionPipeline):
         image_latent = self._encode_vae(pixels, noise_aug_strength, generator, dtype)
         time_ids = torch.tensor([[fps - 1, motion_bucket_id, noise_aug_strength]], dtype=dtype,
                                 device=device)
-        self.scheduler.set_timesteps(num_inference_steps, device=device)
+        self._set_schedule(num_inference_steps, sigma_schedule, device)
         shape = (1, clip_len, self.vae.config.latent_channels, height // self.vae_scale_factor,
                  width // self.vae_scale_factor)
-        latents = randn_tensor(shape, generator=generator, device=device, dtype=dtype)
+        latents = self._noise(shape, window, window_noise, generator, device, dtype)
         latents = latents * self.scheduler.init_noise_sigma
 
         pose = _PoseFeatures(self, skeleton, dense, reference_pose, (height, width),
@@ -481,15 +560,16 @@ class AnimationPipeline(DiffusionPipeline):
                     callback(done, total, w)
 
             if continuation:
-                latents = self._sample_continued(latents, windows, anchor, image_latent, predict,
-                                                 tick, noise_aug_strength, generator,
-                                                 decode_chunk_size, sink)
+                latents = self._sample_continued(
+                    latents, windows, anchor, image_latent, predict, tick, noise_aug_strength,
+                    generator, decode_chunk_size, sink,
+                    lambda: self._set_schedule(num_inference_steps, sigma_schedule, device))
             else:
                 latents = self._sample_blended(latents, windows, anchor, image_latent, predict,
-                                               tick)[:, int(anchor):]
+                                               tick)
                 if sink is not None:
-                    for frames in self._decode(latents, decode_chunk_size):
-                        sink.add(frames)
+                    self._decode_into(latents, decode_chunk_size, sink, int(anchor))
+                latents = latents[:, int(anchor):]
 
         self.maybe_free_model_hooks()
         if output_type == "latent":
@@ -531,8 +611,8 @@ def _check_inputs(pipe: AnimationPipeline, image, skeleton, dense, reference_pos
         h, w = source[0].shape[:2] if source is not None else (image.height, image.width)
         height, width = height or h // 8 * 8, width or w // 8 * 8
     if height % 8 or width % 8 or height < 8 or width < 8:
-        raise InputError(f"Height and width must be positive multiples of 8, got "
-                         f"{height}x{width}.")
+        raise InputError(f"Width and height must be positive multiples of 8, got "
+                         f"{width}x{height} (width x height).")
     return image, skeleton, dense, reference_pose, num_frames, height, width
 
 

@@ -32,7 +32,7 @@ from huggingface_hub.errors import CachedRepoTreeNotFoundError, LocalEntryNotFou
 from animator import convert, hub
 from animator.config import GenerationConfig
 from animator.errors import InputError
-from animator.face import FaceEmbedder, find_face_model_dir
+from animator.face import FACE_CHANNELS, FaceEmbedder, find_face_model_dir
 from animator.pipeline import AnimationPipeline
 from animator.pose.detect import DWPOSE_FILES, DWPOSE_REPO, find_dwpose_weights
 from animator.pose.render import STYLES
@@ -76,6 +76,9 @@ class Preset:
     dwpose: hub.RemoteFiles | None  # DWPose ONNX pair for pose detection
     face_model: hub.RemoteFiles | None  # insightface models, named relative to face_dirs
     face_dirs: tuple[str, ...] = ("",)  # where those may sit in face_model's repo
+    # Channel order of the portrait handed to the face models (face.FaceEmbedder): "bgr",
+    # insightface's own convention, or "rgb" (the image as read, red and blue swapped for it).
+    face_channels: str = "bgr"
     license: str = ""  # terms and access steps, shown to users before downloading
 
 
@@ -96,16 +99,26 @@ PRESETS: dict[str, Preset] = {
         swap_rb=True,
         style="dwpose",
         reference_anchor=False,
+        # As command_basic_infer.sh runs inference_basic.py: --decode_chunk_size=4; its
+        # pipeline draws one 16-frame window's noise and repeats it along the clip; the seed
+        # goes to a CUDA generator ("auto": the model's device, so CPU runs still work).
         defaults=GenerationConfig(height=1024, width=576, num_inference_steps=25,
                                   min_guidance_scale=3.0, max_guidance_scale=3.0, fps=7,
                                   motion_bucket_id=127, noise_aug_strength=0.02, window=16,
-                                  overlap=4),
+                                  overlap=4, decode_chunk_size=4, window_noise="repeat",
+                                  generator_device="auto"),
         sizes=((1024, 576), (512, 512)),
         identity=True,
         identity_mode="normalized",
         dwpose=hub.RemoteFiles(STABLEANIMATOR_REPO, [f"DWPose/{f}" for f in DWPOSE_FILES]),
         face_model=hub.RemoteFiles(STABLEANIMATOR_REPO, FACE_FILES),
         face_dirs=("antelopev2/", "models/antelopev2/"),
+        # inference_basic.py reads the portrait with cv2.imread (BGR), then converts it with
+        # COLOR_RGB2BGR before face_model.app.get: insightface gets RGB. Its training loader
+        # (animation_dataset.py) hands app.get the cv2.imread BGR frame unconverted. We follow
+        # the inference script, which made the published clips. (Our trainer's face caches
+        # use this same embedder, loaded.face, unless face_model_dir names another folder.)
+        face_channels="rgb",
         license="StableAnimator weights: see https://huggingface.co/FrancisRing/StableAnimator "
                 "(model card). They build on Stable Video Diffusion (Stability AI's license, "
                 "see its model card). The insightface antelopev2 face models are for "
@@ -125,10 +138,14 @@ PRESETS: dict[str, Preset] = {
         swap_rb=True,
         style="confidence",
         reference_anchor=True,
+        # As inference.py with configs/test.yaml: decode_chunk_size=8 over all latents (the
+        # anchor's included); one 72-frame window's noise repeated along the clip; the seed
+        # on torch.Generator(device=device), CUDA when there is one ("auto").
         defaults=GenerationConfig(height=1024, width=576, num_inference_steps=25,
                                   min_guidance_scale=2.0, max_guidance_scale=2.0, fps=7,
                                   motion_bucket_id=127, noise_aug_strength=0.0, window=72,
-                                  overlap=6),
+                                  overlap=6, decode_chunk_size=8, window_noise="repeat",
+                                  generator_device="auto"),
         sizes=((1024, 576),),
         identity=False,
         identity_mode="sum",
@@ -190,6 +207,7 @@ def get_preset(name: str) -> Preset:
 def _settings(preset: Preset) -> dict:
     return {"description": preset.description, "swap_rb": preset.swap_rb,
             "style": preset.style, "reference_anchor": preset.reference_anchor,
+            "face_channels": preset.face_channels,
             "defaults": dataclasses.asdict(preset.defaults),
             "sizes": [list(s) for s in preset.sizes], "license": preset.license}
 
@@ -227,6 +245,8 @@ def _local_preset(folder: Path) -> Preset:
                          "to use the default settings.") from error
     if settings.get("style", base.style) not in STYLES:
         raise InputError(f"{path}: style must be one of {', '.join(STYLES)}.")
+    if settings.get("face_channels", base.face_channels) not in FACE_CHANNELS:
+        raise InputError(f"{path}: face_channels must be one of {', '.join(FACE_CHANNELS)}.")
     return replace(base, name=f"{LOCAL}{folder}", **settings)
 
 
@@ -550,7 +570,8 @@ def _face_embedder(preset: Preset, weights_dir: Path | None, device: str, allow_
                        "animator download`, or put it in --weights-dir. " + without)
         return None
     try:
-        return FaceEmbedder(folder, device="cuda" if str(device).startswith("cuda") else "cpu")
+        return FaceEmbedder(folder, device="cuda" if str(device).startswith("cuda") else "cpu",
+                            channels=preset.face_channels)
     except InputError as error:
         notices.append(f"{error} {without}")
         return None

@@ -127,3 +127,41 @@ def test_progress_counts_steps_and_windows(tmp_path, portrait_path):
     steps = [d for d in seen if d.startswith("Generating")]
     assert steps[0].startswith("Generating: step 1/2, window 1/3")
     assert steps[-1].startswith("Generating: step 2/2, window 3/3") and len(steps) == 6
+
+
+def test_no_face_found_sends_zeros_with_identity_on(portrait_path, tmp_path, monkeypatch):
+    """StableAnimator's inference (and its training loader): no face found -> the embedding
+    is np.zeros((512,)), which goes through the face encoder; identity attention stays on.
+    The user is told; the settings record holds every generation setting used."""
+    from animator.face import NO_FACE_NOTICE
+    from animator.models.unet import identity_processors
+
+    tiny = Animator("tiny", device="cpu", pose_backend="mediapipe")
+    loaded = tiny.load()
+
+    class NoFace:  # a face model that finds no face
+        def embed_with_notice(self, image):
+            return None, NO_FACE_NOTICE
+
+    monkeypatch.setattr(loaded, "face", NoFace())
+    seen = []
+    context = loaded.pipeline._context
+
+    def spy(clip, face_embedding, identity_strength):
+        out = context(clip, face_embedding, identity_strength)
+        strengths = {p.strength for p in identity_processors(loaded.pipeline.unet).values()}
+        seen.append((face_embedding, strengths))
+        return out
+
+    monkeypatch.setattr(loaded.pipeline, "_context", spy)
+    result = tiny.animate(portrait_path, "wave", fps=4, end=0.5, comparison=False,
+                          generation={"num_inference_steps": 1, "window_noise": "repeat",
+                                      "sigma_schedule": "ays"}, out_dir=tmp_path)
+    (embedding, strengths), = seen
+    assert isinstance(embedding, np.ndarray) and embedding.shape == (512,)
+    assert not embedding.any() and strengths == {1.0}
+    assert NO_FACE_NOTICE in result.notices
+    assert {k: result.settings[k] for k in ("window_noise", "generator_device",
+                                            "sigma_schedule", "decode_chunk_size")} == \
+        {"window_noise": "repeat", "generator_device": "cpu", "sigma_schedule": "ays",
+         "decode_chunk_size": 4}

@@ -153,6 +153,24 @@ def test_unconverted_channels_find_no_face(embedder):
     assert embedder.embed(np.ascontiguousarray(rgb[..., ::-1])) is None
 
 
+def test_rgb_channel_order_hands_the_image_unconverted(embedder, model_files):
+    """StableAnimator's inference_basic.py gives insightface's app.get the image in RGB (a
+    cv2.imread BGR frame put through COLOR_RGB2BGR): detector and recogniser get the array
+    as is. The stand-in detects red as insightface reads it, so a blue patch is the face."""
+    rgb = np.zeros((256, 256, 3), np.uint8)
+    red_face(rgb, 128, 64, 64, np.random.default_rng(1))
+    blue = np.ascontiguousarray(rgb[..., ::-1])
+    as_is = FaceEmbedder(model_files, det_size=DET, channels="rgb")
+    embedding = as_is.embed(blue)
+    landmarks = expected_landmarks(128, 64, 64)
+    np.testing.assert_allclose(embedding, reference_embedding(model_files, blue, landmarks),
+                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(embedding, embedder.embed(rgb))
+    assert as_is.embed(rgb) is None  # the red face is handed unconverted: read as blue
+    with pytest.raises(InputError, match="channel order must be one of bgr, rgb"):
+        FaceEmbedder(model_files, det_size=DET, channels="brg")
+
+
 def test_largest_face_wins(embedder, model_files):
     rng = np.random.default_rng(2)
     small_only = np.zeros((256, 256, 3), np.uint8)

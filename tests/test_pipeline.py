@@ -8,14 +8,15 @@ import numpy as np
 import PIL.Image
 import pytest
 import torch
-from diffusers import StableVideoDiffusionPipeline
+from diffusers import EulerDiscreteScheduler, StableVideoDiffusionPipeline
+from diffusers.schedulers import AysSchedules
 from safetensors.torch import load_file
 
 from animator.config import GenerationConfig
 from animator.errors import InputError
 from animator.models.tiny import tiny_components, tiny_pipeline
 from animator.models.unet import identity_processors, remove_identity, remove_pose
-from animator.pipeline import AnimationPipeline, blend_weights, plan_windows
+from animator.pipeline import AnimationPipeline, ays_sigmas, blend_weights, plan_windows
 
 SIZE = 64
 STEPS = 2
@@ -252,6 +253,142 @@ def test_bad_inputs_raise_input_error(live, image, skeleton):
         live(image, skeleton, face_embedding=np.zeros(128), **CALL)
     with pytest.raises(InputError, match="pose encoder"):
         tiny_pipeline(pose=False)(image, skeleton, **CALL)
+
+
+# ------------------------------------------------------------------------ as the public code
+
+
+def _spy(monkeypatch, pipe, name):
+    """Record the arguments (and result) of a pipeline method, leaving it working."""
+    calls = []
+    method = getattr(pipe, name)
+
+    def spy(*args, **kwargs):
+        out = method(*args, **kwargs)
+        calls.append((args, kwargs, out))
+        return out
+
+    monkeypatch.setattr(pipe, name, spy)
+    return calls
+
+
+def _uint8(x: torch.Tensor) -> np.ndarray:
+    return ((x * 0.5 + 0.5).clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+
+
+@torch.no_grad()
+def test_anchor_is_decoded_with_the_clip_and_dropped_after(live, image, skeleton, monkeypatch):
+    """MimicMotion's inference: decode_latents runs over all latents, the reference-pose
+    frame 0 included, decode_chunk_size frames at a time from frame 0 (vae.decode with
+    num_frames = the chunk's length); run_pipeline then drops frame 0 of the frames."""
+    sampled = _spy(monkeypatch, live, "_sample_blended")
+    frames = live(image, skeleton, reference_pose=skeleton[0], **dict(CALL, seed=0))
+    latents = sampled[0][2]
+    assert latents.shape[1] == len(skeleton) + 1  # anchor + 8 frames: chunks of 4, 4, 1
+    flat = 1 / live.vae.config.scaling_factor * latents.flatten(0, 1)
+    decoded = torch.cat([live.vae.decode(flat[i:i + 4], num_frames=len(flat[i:i + 4])).sample
+                         for i in range(0, len(flat), 4)])
+    expected = _uint8(decoded)[1:]
+    assert np.array_equal(frames.frames, expected)
+    # Decoding without the anchor shifts every chunk: the temporal decoder gives other frames.
+    shifted = torch.cat([live.vae.decode(flat[i:i + 4], num_frames=len(flat[i:i + 4])).sample
+                         for i in range(1, len(flat), 4)])
+    assert not np.array_equal(_uint8(shifted), expected)
+
+
+@pytest.mark.parametrize("anchor", [False, True])
+def test_repeated_window_noise_is_the_public_draw(live, image, face, monkeypatch, anchor):
+    """MimicMotion's and StableAnimator's pipelines: the VAE image noise is drawn first, then
+    prepare_latents draws noise for tile_size frames only, and latents.repeat(1, num_frames //
+    tile_size + 1, ...)[:, :num_frames] gives clip frame i (the anchor is frame 0) the draw of
+    frame i mod tile_size; scaled by the scheduler's init_noise_sigma."""
+    poses = _rgb((20, SIZE, SIZE, 3), 7)
+    sampled = _spy(monkeypatch, live, "_sample_blended")
+    kwargs = dict(CALL, seed=11, window=8, overlap=2, face_embedding=face,
+                  reference_pose=poses[0] if anchor else None, output_type="latent")
+    live(image, poses, window_noise="repeat", **kwargs)
+    live(image, poses, window_noise="independent", **kwargs)
+    repeated, independent = sampled[0][0][0], sampled[1][0][0]
+    generator = torch.Generator().manual_seed(11)
+    torch.randn((1, 3, SIZE, SIZE), generator=generator)  # the reference image's noise
+    tile = torch.randn((1, 8, 4, SIZE // 8, SIZE // 8), generator=generator)
+    clip = 20 + anchor
+    expected = tile.repeat(1, clip // 8 + 1, 1, 1, 1)[:, :clip] * live.scheduler.init_noise_sigma
+    torch.testing.assert_close(repeated, expected, rtol=0, atol=0)
+    assert not torch.equal(independent[:, 8], independent[:, 0])
+
+
+def test_generator_device(live, image, monkeypatch):
+    """The public scripts seed torch.Generator(device="cuda") (MimicMotion: the device it
+    runs on); "cpu" keeps our device-independent CPU draws."""
+    encoded = _spy(monkeypatch, live, "_encode_vae")
+    for where in ("cpu", "auto"):
+        _latents(live, image, num_frames=2, num_inference_steps=1, generator_device=where)
+        assert encoded[-1][0][2].device == torch.device("cpu")  # the model is on the CPU
+    with pytest.raises(InputError, match="generator_device='cuda' needs the model on a CUDA"):
+        _latents(live, image, num_frames=2, generator_device="cuda")
+    with pytest.raises(InputError, match="generator_device must be one of"):
+        _latents(live, image, num_frames=2, generator_device="gpu")
+    with pytest.raises(InputError, match="generator_device must be one of"):
+        GenerationConfig(generator_device="gpu")
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_generator_reproduces_a_cuda_seed(image, monkeypatch):
+    pipe = tiny_pipeline(random_init=True).to("cuda")
+    sampled = _spy(monkeypatch, pipe, "_sample_blended")
+    for where in ("cuda", "auto", "cpu"):
+        _latents(pipe, image, num_frames=8, window=8, window_noise="repeat", seed=42,
+                 num_inference_steps=1, generator_device=where)
+    generator = torch.Generator(device="cuda").manual_seed(42)
+    torch.randn((1, 3, SIZE, SIZE), generator=generator, device="cuda")
+    tile = torch.randn((1, 8, 4, SIZE // 8, SIZE // 8), generator=generator, device="cuda")
+    expected = tile * pipe.scheduler.init_noise_sigma
+    cuda, auto, cpu = (s[0][0] for s in sampled)
+    torch.testing.assert_close(cuda, expected, rtol=0, atol=0)
+    torch.testing.assert_close(auto, expected, rtol=0, atol=0)
+    assert not torch.equal(cpu, expected)
+
+
+def _svd_scheduler() -> EulerDiscreteScheduler:
+    """SVD-xt's scheduler_config.json (Karras sigmas, EDM v-prediction, sigma 0.002..700)."""
+    return EulerDiscreteScheduler(
+        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+        interpolation_type="linear", num_train_timesteps=1000, prediction_type="v_prediction",
+        sigma_max=700.0, sigma_min=0.002, steps_offset=1, timestep_spacing="leading",
+        timestep_type="continuous", use_karras_sigmas=True)
+
+
+def test_align_your_steps_schedule(image, skeleton):
+    """diffusers' AysSchedules["StableDiffusionVideoSigmas"]: 10 steps from sigma 700."""
+    published = AysSchedules["StableDiffusionVideoSigmas"]
+    assert len(published) == 11 and ays_sigmas(10) == published
+    for steps in (4, 25):
+        sigmas = ays_sigmas(steps)
+        assert len(sigmas) == steps + 1 and sigmas[0] == pytest.approx(700.0) and sigmas[-1] == 0
+        assert all(a > b for a, b in zip(sigmas, sigmas[1:], strict=False))
+    pipe = tiny_pipeline(random_init=True)
+    pipe.scheduler = _svd_scheduler()
+    steps = []
+    pipe(image, skeleton, sigma_schedule="ays", callback=lambda *a: steps.append(a),
+         **dict(CALL, num_inference_steps=10, seed=0, output_type="latent"))
+    assert len(steps) == 10
+    np.testing.assert_allclose(pipe.scheduler.sigmas.numpy(), published, rtol=1e-6)
+    # Off by default: the scheduler's Karras spacing.
+    pipe(image, skeleton, **dict(CALL, num_inference_steps=10, seed=0, output_type="latent"))
+    assert not np.allclose(pipe.scheduler.sigmas.numpy(), published)
+
+
+def test_continuation_keeps_the_ays_schedule_in_every_window(live, image, monkeypatch):
+    poses = _rgb((10, SIZE, SIZE, 3), 8)
+    steps = _spy(monkeypatch, live.scheduler, "step")
+    live(image, poses, window=6, continuation=True, sigma_schedule="ays",
+         **dict(CALL, num_inference_steps=3, seed=0, output_type="latent"))
+    per_window = [args[1] for args, _, _ in steps]
+    assert len(per_window) == 3 * len(plan_windows(10, 6, 1))
+    expected = live.scheduler.timesteps.tolist()
+    assert [float(t) for t in per_window] == expected * (len(per_window) // 3)
 
 
 # ------------------------------------------------------------------------ save / load / devices
