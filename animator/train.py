@@ -207,7 +207,12 @@ def load_initial(config: TrainConfig) -> Initial:
     preset = loaded.preset
     # Face points included: the app (animate.py) draws its driving skeletons that way.
     draw = {"style": preset.style, "swap_rb": preset.swap_rb, "face": True}
-    return Initial(preset, loaded.pipeline, draw, config.face_model_dir or loaded.face)
+    face = loaded.face
+    if config.face_model_dir:  # in the channel order the preset's face embeddings had
+        from animator.face import FaceEmbedder
+
+        face = FaceEmbedder(config.face_model_dir, channels=preset.face_channels)
+    return Initial(preset, loaded.pipeline, draw, face)
 
 
 def add_missing_parts(pipe: AnimationPipeline, parts: typing.Collection[str],
