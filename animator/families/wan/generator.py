@@ -108,9 +108,11 @@ class WanGenerator:
         if segment % 4 != 1:
             raise InputError(f"segment_frame_length must be 4N+1 (e.g. 77 or 81); got "
                              f"{segment}.")
-        if segment <= values["prev_segment_conditioning_frames"]:
-            raise InputError("segment_frame_length must be longer than the frames carried "
-                             "between segments.")
+        if segment <= 2 * values["prev_segment_conditioning_frames"]:
+            # the library's segment count is only right when each segment adds more frames
+            # than it carries over
+            raise InputError("segment_frame_length must be more than twice the frames "
+                             "carried between segments (prev_segment_conditioning_frames).")
         given = [values["height"] is not None, values["width"] is not None]
         if any(given) and not all(given):
             raise InputError("Give both height and width, or neither (then resolution "
