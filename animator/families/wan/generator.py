@@ -98,6 +98,9 @@ class WanGenerator:
         self.detector_weights: Path | None = None
         self.load_options = dict(load_options or {})  # memory mode, fp8, fast: for the record
         self._base_scheduler = pipe.scheduler
+        # Their crops are 512x512, the motion encoder's input size: crop straight to the
+        # size the loaded model takes (512 for wan-animate), skipping a second resize.
+        self.face_size = int(pipe.transformer.config.motion_encoder_size)
 
     # --- settings and sizes ---------------------------------------------------------------
 
@@ -165,13 +168,13 @@ class WanGenerator:
         face = None
         if inputs.driving_frames is not None and inputs.driving_poses is not None:
             face = wan_inputs.face_video(inputs.driving_frames, inputs.driving_poses, index,
-                                         values["face_smoothing"])
+                                         values["face_smoothing"], self.face_size)
         if face is None:
             own = wan_inputs.face_box(inputs.reference.keypoints[0, FACE, :2])
             if own is None:
                 h, w = inputs.portrait.shape[:2]
                 own = np.array([w * 0.3, 0.0, w * 0.7, h * 0.4])
-            face = [wan_inputs.crop_face(inputs.portrait, own)] * len(index)
+            face = [wan_inputs.crop_face(inputs.portrait, own, self.face_size)] * len(index)
             notices.append("No driving face to follow: the portrait's own face is held, so "
                            "the expression stays still.")
         kwargs = {

@@ -130,13 +130,13 @@ def crop_face(frame: np.ndarray, box: np.ndarray, size: int = FACE_SIZE) -> np.n
 
 
 def face_video(frames: Sequence[np.ndarray], poses: PoseSequence, driver_index: Sequence[int],
-               smoothing: int = 5) -> list[np.ndarray] | None:
+               smoothing: int = 5, size: int = FACE_SIZE) -> list[np.ndarray] | None:
     """The face video: for each output frame, the driver's face crop from the driving frame
     behind it. None when the driver never shows a face."""
     boxes = face_boxes(poses, smoothing)
     if boxes is None:
         return None
-    return [crop_face(frames[j], boxes[j]) for j in driver_index]
+    return [crop_face(frames[j], boxes[j], size) for j in driver_index]
 
 
 # --- replace mode: the person's mask and the background ----------------------------------------

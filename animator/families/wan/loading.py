@@ -120,7 +120,8 @@ def build(pipe, preset: WanPreset, *, device: str = "cpu", memory: str = "auto",
           text_encoder_folder: str | Path | None = None, notices=()) -> WanGenerator:
     """A generator around an assembled pipeline (loaded or built in code): the VAE upcast,
     the LoRA fused, the memory mode applied, the text encoder left to `PromptEmbeddings`."""
-    pipe.vae.to(torch.float32)
+    if pipe.vae.dtype != torch.float32:
+        pipe.vae.to(torch.float32)
     defaults = preset.defaults
     if fast_lora is not None:
         pipe.load_lora_weights(str(fast_lora), adapter_name="fast")
