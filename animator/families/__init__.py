@@ -75,6 +75,27 @@ def settings_of(preset: str) -> tuple[Setting, ...]:
     return svd.settings_for(get_preset(preset))
 
 
+def estimate_cpu_seconds(preset: str, num_frames: int, width: int, height: int,
+                         overrides=None) -> float:
+    """Seconds the preset's full-size model would take on this CPU for a clip of
+    `num_frames` at width x height, with the caller's setting overrides (both families)."""
+    values = resolve_settings(settings_of(preset), overrides)
+    values.update(width=width, height=height)
+    if family_of(preset) == "wan":
+        from animator.families.wan import cost
+
+        return cost.estimate_cpu_seconds(num_frames, values)
+    from dataclasses import fields
+
+    from animator.config import GenerationConfig
+    from animator.estimate import estimate_cpu_seconds as svd_seconds
+    from animator.weights import get_preset
+
+    svd = get_preset(preset)
+    config = GenerationConfig(**{f.name: values[f.name] for f in fields(GenerationConfig)})
+    return svd_seconds(num_frames, config, anchor=svd.reference_anchor)
+
+
 def load_generator(preset: str, *, device: str = "cpu", dtype=None, weights_dir=None,
                    low_memory: bool = False, allow_download: bool = True,
                    progress=None, **options) -> Generator:
@@ -95,4 +116,5 @@ def load_generator(preset: str, *, device: str = "cpu", dtype=None, weights_dir=
 
 
 __all__ = ["FAMILIES", "GenerationInputs", "GenerationResult", "Generator", "Setting",
-           "family_of", "load_generator", "preset_names", "resolve_settings", "settings_of"]
+           "estimate_cpu_seconds", "family_of", "load_generator", "preset_names",
+           "resolve_settings", "settings_of"]

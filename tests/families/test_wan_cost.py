@@ -34,3 +34,20 @@ def test_flops_and_segments():
     one = cost.generation_flops(77, 480, 832, steps=4)
     assert cost.generation_flops(78, 480, 832, steps=4) == 2 * one
     assert cost.generation_flops(77, 480, 832, steps=4, guidance=True) == 2 * one
+
+
+def test_cpu_estimate_knows_both_families(monkeypatch):
+    import animator.estimate
+    from animator.families import estimate_cpu_seconds
+
+    monkeypatch.setattr(animator.estimate, "cpu_flops", lambda: 1e12)  # a 1 TFLOP/s CPU
+    wan = estimate_cpu_seconds("wan-animate", 77, 832, 480)
+    assert wan == pytest.approx(20 * cost.transformer_flops(480, 832) / 1e12)
+    fast = estimate_cpu_seconds("wan-animate", 77, 832, 480, {"num_inference_steps": 4})
+    assert fast == pytest.approx(wan / 5)
+    svd = estimate_cpu_seconds("mimicmotion", 77, 576, 1024)
+    from animator.estimate import estimate_cpu_seconds as svd_seconds
+    from animator.weights import PRESETS
+
+    assert svd == pytest.approx(svd_seconds(77, PRESETS["mimicmotion"].defaults, anchor=True))
+    assert wan > 2 * svd  # even without guidance, the 14B transformer costs more

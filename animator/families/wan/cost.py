@@ -93,3 +93,17 @@ def weight_memory(mode: str, fp8: bool = False) -> float:
         per_block = blocks * (1 if fp8 else 2) / 40
         return max(text, (n["transformer"] - blocks) * 2 + 2 * per_block, image, vae)
     raise ValueError(f"unknown memory mode {mode!r}")
+
+
+def estimate_cpu_seconds(num_frames: int, settings: dict) -> float:
+    """Seconds the full-size model would take on this CPU for a clip with these settings
+    (a Wan generator's resolved settings, or a preset's defaults with height and width)."""
+    from animator.estimate import cpu_flops
+
+    flops = generation_flops(
+        num_frames, settings["height"], settings["width"],
+        steps=settings["num_inference_steps"],
+        segment_frame_length=settings["segment_frame_length"],
+        carried=settings["prev_segment_conditioning_frames"],
+        guidance=settings["guidance_scale"] > 1)
+    return flops / cpu_flops()
