@@ -93,8 +93,9 @@ def test_segments_and_progress(generator):
 
 
 def test_replace_mode_keeps_the_unmasked_background(pipe, generator):
-    job = inputs(6, size=(48, 40), driver=(40, 32),
-                 settings={**SMALL, "mode": "replace", "mask_source": "hull", "seed": 3})
+    job = inputs(6, size=(48, 40), driver=(80, 64),  # grown by 9 px at the canvas size
+                 settings={**SMALL, "height": 64, "width": 80, "mode": "replace",
+                           "mask_source": "hull", "seed": 3})
     values = generator.resolve(job)
     made = generator.prepare(job, values)
     masks, footage = made["masks"], made["footage"]
@@ -109,7 +110,8 @@ def test_replace_mode_keeps_the_unmasked_background(pipe, generator):
         np.testing.assert_array_equal(frame[mask == 0], film[mask == 0])
         assert (frame[mask == 1] != film[mask == 1]).any()  # the person is generated
     # with keep_background off, the raw model output (the library's own frames)
-    raw, _ = run(generator, inputs(6, settings={**job.settings, "keep_background": False}))
+    raw, _ = run(generator, inputs(6, size=(48, 40), driver=(80, 64),
+                                   settings={**job.settings, "keep_background": False}))
     assert (raw[0][masks[0] == 0] != footage[0][masks[0] == 0]).any()
 
 

@@ -141,8 +141,9 @@ class WanGenerator:
     # --- the call -------------------------------------------------------------------------
 
     def prepare(self, inputs: GenerationInputs, values: dict) -> dict:
-        """The pipeline's keyword arguments (images as PIL lists), plus the replace mode's
-        masks and backgrounds under "_masks" / "_backgrounds" for compositing."""
+        """{"kwargs": the pipeline's keyword arguments (videos as PIL lists), "masks" and
+        "footage": replace mode's grown person masks (0/1) and driving frames at the canvas
+        size, one per output frame, for compositing (None in animate mode), "notices"}."""
         width, height = self.size(values, inputs)
         size = (width, height)
         portrait = wan_inputs.Padding.fit((inputs.portrait.shape[1], inputs.portrait.shape[0]),
@@ -154,11 +155,13 @@ class WanGenerator:
             frames, drive = inputs.driving_frames, inputs.driving_poses
             footage = wan_inputs.Padding.fit((frames[0].shape[1], frames[0].shape[0]), size)
             poses = footage.poses(drive[np.asarray(index)]).keypoints
-            person = wan_inputs.person_masks([frames[j] for j in sorted(set(index))],
-                                             drive[np.asarray(sorted(set(index)))],
-                                             values["mask_source"])
-            by_frame = dict(zip(sorted(set(index)), person, strict=True))
-            masks = [footage.image(by_frame[j], cv2.INTER_NEAREST) for j in index]
+            used = sorted(set(index))
+            person = wan_inputs.person_masks([frames[j] for j in used], drive[np.asarray(used)],
+                                             values["mask_source"], grow=False)
+            # grown at the canvas size, as theirs is at the generation size
+            by_frame = {j: wan_inputs.grow_mask(footage.image(m, cv2.INTER_NEAREST))
+                        for j, m in zip(used, person, strict=True)}
+            masks = [by_frame[j] for j in index]
             backgrounds = [footage.image(np.asarray(frames[j])) * (1 - m[..., None])
                            for j, m in zip(index, masks, strict=True)]
             notices.append("Replace mode follows the driver's own body in the footage (the "

@@ -191,8 +191,9 @@ def grow_mask(mask: np.ndarray, w_len: int = 1, h_len: int = 1,
 
 
 def person_masks(frames: Sequence[np.ndarray], poses: PoseSequence, source: str = "segmentation",
-                 w_len: int = 1, h_len: int = 1) -> list[np.ndarray]:
-    """One grown 0/1 uint8 mask per driving frame (1 = the person, to be generated)."""
+                 w_len: int = 1, h_len: int = 1, grow: bool = True) -> list[np.ndarray]:
+    """One 0/1 uint8 mask per driving frame (1 = the person, to be generated), grown as
+    theirs unless `grow` is False (to grow it after resizing to the generation size)."""
     if source not in MASK_SOURCES:
         raise ValueError(f"mask source must be one of {MASK_SOURCES}, got {source!r}")
     masks = []
@@ -201,7 +202,7 @@ def person_masks(frames: Sequence[np.ndarray], poses: PoseSequence, source: str 
         for frame, kp in zip(frames, poses.keypoints, strict=True):
             h, w = frame.shape[:2]
             raw = segmenter(frame) if segmenter is not None else hull_mask(kp, w, h)
-            masks.append(grow_mask(raw, w_len, h_len))
+            masks.append(grow_mask(raw, w_len, h_len) if grow else raw)
     finally:
         if segmenter is not None:
             segmenter.close()
