@@ -1,0 +1,9 @@
+"""The SVD family: StableAnimator, MimicMotion, the tiny model and saved `local:` pipelines.
+
+Its presets, files and loading live in `animator.weights` and its sampling in
+`animator.pipeline`; this folder only adapts them to the generator boundary.
+"""
+
+from animator.families.svd.generator import SVDGenerator, load, settings_for
+
+__all__ = ["SVDGenerator", "load", "settings_for"]

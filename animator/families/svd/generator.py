@@ -1,0 +1,143 @@
+"""`SVDGenerator`: the SVD family behind the generator boundary (`animator.families.base`).
+
+It does, from a `GenerationInputs`, exactly what `Animator.animate` does between
+retargeting and writing: the preset's settings with the caller's overrides (size by the
+portrait's aspect), the portrait and poses framed to that size, the face embedding, the
+skeletons drawn in the preset's convention, one `AnimationPipeline` call streaming frames to
+the writer. It imports those pieces from their modules and changes none of them, so the SVD
+path keeps its behaviour (tests/families/test_svd_family.py checks frame for frame).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import asdict, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from animator.config import GenerationConfig
+from animator.families.base import (
+    GenerationInputs,
+    GenerationResult,
+    Setting,
+    StepCallback,
+    Writer,
+    resolve_settings,
+)
+from animator.framing import Framing, choose_size
+from animator.pose.render import RenderedPoses, draw_pose
+from animator.pose.skeleton import PoseSequence
+
+# One line per GenerationConfig field, for the page and --help.
+_HELP = {
+    "height": "output height in pixels (multiple of 8); default: the preset's size by aspect",
+    "width": "output width in pixels (multiple of 8); default: the preset's size by aspect",
+    "num_inference_steps": "denoising steps",
+    "min_guidance_scale": "guidance at a window's first frame",
+    "max_guidance_scale": "guidance at a window's last frame; <= 1 turns guidance off",
+    "fps": "SVD frame-rate conditioning",
+    "motion_bucket_id": "SVD motion conditioning",
+    "noise_aug_strength": "noise added to the portrait before encoding",
+    "seed": "random seed; empty: a new one every run",
+    "window": "frames denoised together",
+    "overlap": "frames shared by neighbouring windows",
+    "decode_chunk_size": "frames the VAE decodes at once",
+    "cfg_mode": "guidance batched (faster) or sequential (less memory)",
+    "pose_strength": "weight of the pose control; 0 = none",
+    "identity_strength": "weight of the face identity; 0 = none",
+    "continuation": "windows one after another instead of blended",
+}
+_CHOICES = {"cfg_mode": ("batched", "sequential")}
+_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "int | None": int}
+
+
+def settings_for(preset) -> tuple[Setting, ...]:
+    """The settings of an SVD preset (`weights.Preset`), its own defaults filled in."""
+    defaults = asdict(preset.defaults)
+    out = []
+    for f in fields(GenerationConfig):
+        kind = _TYPES[f.type if isinstance(f.type, str) else f.type.__name__]
+        default = None if f.name in ("height", "width") else defaults[f.name]
+        out.append(Setting(f.name, kind, default, _HELP[f.name], _CHOICES.get(f.name),
+                           minimum=0 if kind in (int, float) else None))
+    return tuple(out)
+
+
+class SVDGenerator:
+    """A loaded SVD preset (`weights.LoadedPreset`) as a `Generator`."""
+
+    family = "svd"
+
+    def __init__(self, loaded, *, low_memory: bool = False):
+        self.loaded = loaded
+        self.low_memory = low_memory
+        self.settings = settings_for(loaded.preset)
+        self.notices = list(loaded.notices)
+        self.detector_weights: Path | None = loaded.dwpose_dir
+
+    def config(self, image: np.ndarray, overrides: Mapping[str, Any] | None) -> GenerationConfig:
+        """The preset's defaults with the caller's overrides; the size follows the
+        portrait's aspect unless both height and width are given (as Animator does)."""
+        given = {k: v for k, v in (overrides or {}).items() if v is not None}
+        values = resolve_settings(self.settings, given)
+        preset = self.loaded.preset
+        settings = replace(preset.defaults, **{k: v for k, v in values.items()
+                                               if k in given or k not in ("height", "width")})
+        if not {"height", "width"} <= given.keys():
+            width, height = choose_size(image.shape[1], image.shape[0], preset.sizes)
+            settings = replace(settings, width=width, height=height)
+        if self.low_memory:
+            settings = replace(settings, cfg_mode="sequential",
+                               decode_chunk_size=min(settings.decode_chunk_size, 2))
+        return settings
+
+    def __call__(self, inputs: GenerationInputs, write: Writer, *,
+                 callback: StepCallback | None = None) -> GenerationResult:
+        loaded, preset = self.loaded, self.loaded.preset
+        settings = self.config(inputs.portrait, inputs.settings)
+        canvas = Framing.around((inputs.portrait.shape[1], inputs.portrait.shape[0]),
+                                (settings.width, settings.height), _person_x(inputs.reference))
+        image = canvas.image(inputs.portrait)
+        poses = canvas.poses(inputs.poses)
+        notices = []
+        face = None
+        if loaded.face is not None and settings.identity_strength > 0:
+            face, notice = loaded.face.embed_with_notice(image)
+            notices += [notice] if notice else []
+        draw = {"style": preset.style, "swap_rb": preset.swap_rb, "face": True}
+        skeleton = RenderedPoses(poses, **draw)
+        encoder = loaded.pipeline.pose_encoder
+        dense = (RenderedPoses(poses, dense=True)
+                 if encoder is not None and encoder.config.with_dense else None)
+        reference = (draw_pose(canvas.poses(inputs.reference).keypoints[0], settings.width,
+                               settings.height, **draw) if preset.reference_anchor else None)
+        seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
+        kwargs = {k: v for k, v in asdict(settings).items() if k != "seed"}
+        loaded.pipeline(image, skeleton, dense=dense, reference_pose=reference,
+                        face_embedding=face, seed=seed, callback=callback, writer=write,
+                        **kwargs)
+        return GenerationResult(len(poses), seed, {"seed": seed, **kwargs},
+                                (settings.width, settings.height), notices)
+
+
+def load(name: str, *, device: str = "cpu", dtype=None, weights_dir=None,
+         low_memory: bool = False, allow_download: bool = True, progress=None) -> SVDGenerator:
+    """`weights.load_preset` plus what `Animator.load` adds (offload in low-memory mode on a
+    GPU, the progress bar's label), as a generator."""
+    from animator.weights import load_preset
+
+    loaded = load_preset(name, device=device, dtype=dtype, weights_dir=weights_dir,
+                         allow_download=allow_download, progress=progress)
+    if low_memory and str(device).startswith("cuda"):
+        loaded.pipeline.enable_model_cpu_offload()
+    loaded.pipeline.set_progress_bar_config(desc="Denoising")
+    return SVDGenerator(loaded, low_memory=low_memory)
+
+
+def _person_x(reference: PoseSequence) -> float | None:
+    """Horizontal centre of the portrait's person (for cropping), None if unknown."""
+    xs = reference.xy[0, :, 0][reference.valid()[0]]
+    return float(np.median(xs)) if len(xs) else None
