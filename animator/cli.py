@@ -62,6 +62,12 @@ def _add_driving_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pose-backend", default="auto", choices=["auto", "dwpose", "mediapipe"])
     parser.add_argument("--weights-dir", type=Path, default=None,
                         help="folder with local model files (e.g. DWPose ONNX)")
+    parser.add_argument("--person", type=int, default=0, metavar="N",
+                        help="which person of the portrait to animate: 0 = the largest, "
+                             "1 = the next, ... (numbered as `Animator.find_people` shows)")
+    parser.add_argument("--driving-person", type=int, default=0, metavar="N",
+                        help="which person of the driving video drives: 0 = the largest in "
+                             "its first frame with people, followed through the video")
 
 
 def cmd_pose(args) -> None:
@@ -72,6 +78,7 @@ def cmd_pose(args) -> None:
         result = animator.preview_pose(
             args.image, args.motion or args.video, retarget_config=_retarget_config(args),
             fps=args.fps, start=args.start, end=args.end, out_dir=tmp,
+            person=args.person, driving_person=args.driving_person,
         )
         shutil.move(result.video, args.out)
     if args.json:
@@ -148,6 +155,7 @@ def cmd_animate(args) -> None:
                 args.image, args.motion or args.video, generation=generation,
                 retarget_config=_retarget_config(args), fps=args.fps, start=args.start,
                 end=args.end, out_dir=tmp, comparison=args.comparison is not None, progress=bar,
+                person=args.person, driving_person=args.driving_person,
             )
             shutil.move(result.video, args.out)
             if args.comparison:

@@ -930,6 +930,9 @@ def lead_in(ends: tuple, frames: int, max_step: float) -> tuple[np.ndarray, np.n
     return xy[..., :-1], scores[:, :-1]
 
 
+# hips, legs and feet: what an upper-body driver never shows
+_LOWER_BODY = np.array([R_HIP, R_KNEE, R_ANKLE, L_HIP, L_KNEE, L_ANKLE, *range(18, 24)])
+
 # --- the entry point ------------------------------------------------------------------------
 
 
@@ -1036,7 +1039,12 @@ def retarget(
     frames = round(config.transition * driver.fps)
     if frames > 0:
         torso = r[R_HIP] * canon.lengths[COL[R_HIP]]
-        ends = (p_xy[..., 0], p_scores[:, 0], p_root, out[..., 0], scores[:, 0], placed[:, 0])
+        # a lower body the driver never shows is not in the lead-in either: an upper-body
+        # driver gives an upper-body output from the first frame (nothing fades out)
+        start_xy, start_scores = p_xy[..., 0].copy(), p_scores[:, 0].copy()
+        never = _LOWER_BODY[~seen[_LOWER_BODY].any(axis=1)]
+        start_xy[:, never], start_scores[never] = np.nan, 0.0
+        ends = (start_xy, start_scores, p_root, out[..., 0], scores[:, 0], placed[:, 0])
         lead_xy, lead_scores = lead_in(ends, frames, config.max_step * torso)
         lead = lead_xy.shape[-1]
         if lead > frames:
