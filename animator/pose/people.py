@@ -65,6 +65,8 @@ class PeopleDetector:
         grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
         if abs(scale - 1) > 1e-3:
             grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+        if grey.shape[0] < 128 or grey.shape[1] < 64:  # smaller than HOG's window (it crashes)
+            return np.zeros((0, 4), np.float32), np.zeros(0, np.float32)
         found, weights = self._hog.detectMultiScale(
             grey, winStride=(c.win_stride, c.win_stride), padding=(8, 8), scale=1.05)
         if len(found) == 0:

@@ -268,13 +268,15 @@ def jump_outliers(keypoints: np.ndarray, fps: float = 25.0,
             continue
         scale = unit[last]
         size_jump = np.isfinite(unit[t]) and abs(np.log(unit[t] / scale)) > np.log(2.0)
-        if _body_distance(kp[t], kp[last], scale) <= limit and not size_jump:
+        away = _body_distance(kp[t], kp[last], scale)
+        if away <= limit and not size_jump:
             last, t = t, t + 1
             continue
-        # does a frame within jump_frames come back to `last`?
+        # does a frame within jump_frames come back to `last` (nearer than half the jump)?
         back = None
         for u in range(t + 1, min(len(kp), t + c.jump_frames + 1)):
-            if present[u] and _body_distance(kp[u], kp[last], scale) <= limit * (u - last):
+            near = min(limit * (u - last), 0.5 * away) if np.isfinite(away) else limit
+            if present[u] and _body_distance(kp[u], kp[last], scale) <= near:
                 back = u
                 break
         if back is None:
