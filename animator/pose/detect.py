@@ -390,9 +390,8 @@ class MediaPipeDetector(_Detector):
             pose[:, :2] = pose[:, :2] / k + (left, top)
         return pose
 
-    def _people(self, image: np.ndarray) -> tuple[list[np.ndarray], bool]:
-        """Everyone found, largest first, and whether that is one person that Holistic
-        found in the whole image by itself (the case its video tracking is made for).
+    def _people(self, image: np.ndarray) -> list[np.ndarray]:
+        """Everyone found, largest first.
 
         Holistic sees one person per image. With several faces in view each person is
         shown to it alone, cropped around their face (bodies hang below faces); people
@@ -417,7 +416,6 @@ class MediaPipeDetector(_Detector):
             if pose is not None and not any(_overlaps(keypoint_box(pose), keypoint_box(p))
                                             for p in people):
                 people.append(pose)
-        whole = len(regions) == 1 and len(people) == 1
         boxes, _ = self._pedestrians(image)
         found = [keypoint_box(p) for p in people]
         fresh = [b for b in boxes if not any(_overlaps(b, f, 0.6) for f in found)]
@@ -429,10 +427,10 @@ class MediaPipeDetector(_Detector):
                             _overlaps(keypoint_box(pose), keypoint_box(p)) for p in people):
                         people.append(pose)
         people.sort(key=person_size, reverse=True)
-        return people, whole and len(people) == 1
+        return people
 
     def detect_people(self, image: np.ndarray) -> np.ndarray:
-        people, _ = self._people(_as_rgb(image))
+        people = self._people(_as_rgb(image))
         return np.stack(people) if people else _no_people()
 
     def _follow(self, graph, image: np.ndarray, track: PersonTrack, fresh_look: bool
@@ -481,15 +479,21 @@ class MediaPipeDetector(_Detector):
         try:
             for frame in _frames_with_size(frames, width, height):
                 if graph is None:
-                    people, alone = self._people(frame)
+                    people = self._people(frame)
                     pose = None
                     if people:
                         pose = people[_chosen(person, len(people),
                                               f"the first frame with people (frame {len(poses)})")]
-                        graph = self._open(static=not alone)
-                        if alone:
-                            pose = self._process(graph, frame)
+                        # one person whom Holistic finds in the whole frame by itself: the
+                        # case its own tracking mode is made for
+                        graph = self._open(static=False)
+                        alone = self._process(graph, frame) if len(people) == 1 else None
+                        if alone is not None and _overlaps(keypoint_box(alone),
+                                                           keypoint_box(pose)):
+                            pose = alone
                         else:
+                            graph.close()
+                            graph = self._open(static=True)
                             box = keypoint_box(pose)
                             track = PersonTrack(box, appearance(frame, box))
                 elif track is None:
