@@ -306,7 +306,8 @@ def main() -> None:
     width = max(len(r[0]) for r in rows)
     print(f"{'name':<{width}}  {'value':>12}  {'unit':<10}  target")
     for name, value, unit, target in rows:
-        print(f"{name:<{width}}  {value:>12.1f}  {unit:<10}  {target}")
+        shown = f"{value:>12.1f}" if abs(value) >= 1 or value == 0 else f"{value:>12.3f}"
+        print(f"{name:<{width}}  {shown}  {unit:<10}  {target}")
 
 
 if __name__ == "__main__":

@@ -327,7 +327,8 @@ class MediaPipeDetector(_Detector):
 
     def __init__(self, min_detection_confidence: float = 0.5,
                  min_tracking_confidence: float = 0.5, crop_side: int = 384,
-                 redetect_every: int = 10, max_look: float = 0.6, max_offset: float = 0.25):
+                 redetect_every: int = 10, max_look: float = 0.5, max_offset: float = 0.15,
+                 follow_aspect: float = 0.6):
         os.environ.setdefault("GLOG_minloglevel", "2")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         from mediapipe.python.solutions import holistic
@@ -340,6 +341,7 @@ class MediaPipeDetector(_Detector):
         self.redetect_every = redetect_every
         self.max_look = max_look
         self.max_offset = max_offset
+        self.follow_aspect = follow_aspect
 
     def _open(self, static: bool):
         with _quiet_stderr():
@@ -440,7 +442,8 @@ class MediaPipeDetector(_Detector):
         one that continues the track (position, size, look) is kept."""
         height, width = image.shape[:2]
         if not fresh_look:
-            pose = self._in_region(graph, image, crop_region(track.box, width, height))
+            region = crop_region(track.box, width, height, aspect=self.follow_aspect)
+            pose = self._in_region(graph, image, region)
             box = keypoint_box(pose) if pose is not None else None
             if box is not None and track.offset(box) <= self.max_offset and \
                     track.cost(box, None) is not None and \

@@ -81,15 +81,18 @@ class PeopleDetector:
                                                           weights[:0])
 
 
-def crop_region(box: np.ndarray, width: int, height: int, margin: float = 0.25
-                ) -> tuple[int, int, int, int]:
-    """A square-ish region around a box, grown by `margin` of its long side on each side
-    (joints and limbs stick out of pedestrian boxes), clipped to the image."""
+def crop_region(box: np.ndarray, width: int, height: int, margin: float = 0.25,
+                aspect: float = 1.0) -> tuple[int, int, int, int]:
+    """A region around a box, grown by `margin` of its long side on each side (joints and
+    limbs stick out of pedestrian boxes) and at least `aspect` x as wide as tall (1: a
+    square; narrower keeps neighbours out), clipped to the image."""
     x0, y0, x1, y1 = (float(v) for v in box)
-    side = max(x1 - x0, y1 - y0) * (1 + 2 * margin)
+    grow = margin * max(x1 - x0, y1 - y0)
+    tall = y1 - y0 + 2 * grow
+    wide = max(x1 - x0 + 2 * grow, aspect * tall)
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    return (int(max(0, math.floor(cx - side / 2))), int(max(0, math.floor(cy - side / 2))),
-            int(min(width, math.ceil(cx + side / 2))), int(min(height, math.ceil(cy + side / 2))))
+    return (int(max(0, math.floor(cx - wide / 2))), int(max(0, math.floor(cy - tall / 2))),
+            int(min(width, math.ceil(cx + wide / 2))), int(min(height, math.ceil(cy + tall / 2))))
 
 
 def appearance(image: np.ndarray, box: np.ndarray | None) -> np.ndarray | None:
@@ -131,7 +134,7 @@ class PersonTrack:
     look: np.ndarray | None
     missed: int = 0
     velocity: np.ndarray | None = None
-    max_move: float = 0.6
+    max_move: float = 0.35
     max_size: float = 1.6
 
     def predicted(self) -> np.ndarray:
