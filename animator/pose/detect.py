@@ -600,8 +600,10 @@ class DWPoseDetector(_Detector):
     Video: the person's keypoint box from the previous frame (grown 10%) replaces the
     detector until `redetect_every` frames have passed or the tracked person's mean body
     score falls below `track_score`; then YOLOX runs and the candidate whose keypoint box
-    overlaps the tracked one best (IoU >= `match_iou`) continues the track. A person lost
-    for over a second is given up and the largest person is taken again. When the pose
+    overlaps the tracked one best (IoU >= `match_iou`) continues the track. The track
+    starts on person `person` (0: the largest) of the first frame with anybody. A largest
+    person lost for over a second is given up and the largest person is taken again; a
+    chosen other person is waited for where they were last seen. When the pose
     model accepts a batch dimension and a GPU is used, `batch_frames` frames are cropped
     with the same tracked box and run in one call.
     """
@@ -731,8 +733,8 @@ class DWPoseDetector(_Detector):
                     since_detect, first = 1, first and pose is None
                 if pose is None:
                     lost += 1
-                    if lost > max(fps, 1):
-                        track = None
+                    if lost > max(fps, 1) and person == 0:
+                        track = None  # a chosen person (not the largest) is never re-picked
                     since_detect = self.redetect_every  # look with the detector next time
                 else:
                     track, lost = keypoint_box(pose), 0

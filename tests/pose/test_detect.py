@@ -466,3 +466,11 @@ def test_dwpose_poses_get_the_plausibility_checks(pose_paths, tmp_path):
     assert report.touched > 0  # the stand-in's scattered points are no human body
     np.testing.assert_allclose(driving.poses.keypoints, checked.keypoints, atol=2.0)
     assert any("Implausible joints removed" in n for n in driving.notices)
+
+
+def test_dwpose_chosen_person_is_not_swapped_for_the_largest_when_lost(pose_paths):
+    levels = [255, 0, 0, 0, 255]  # person 1 (SMALL), then nobody for 3 s at 1 fps, then back
+    with DWPoseDetector(pose_paths["two"], pose_paths["fixed"], redetect_every=1) as detector:
+        seq = detector.detect_video([frame(v) for v in levels], 1.0, 640, 640, person=1)
+    np.testing.assert_allclose(seq.keypoints[4, sk.NOSE, :2], expected_coco(SMALL)[0],
+                               atol=1e-3)
