@@ -560,7 +560,8 @@ def proportion_ratios(
     the measured ones. Unmeasured bones take their group's mean ratio (arms and legs pool
     their two segments), else 1; the head's ratio comes from the head spans, hands from the
     hand span clamped near the forearm, feet follow the shin with foot <= half the shin."""
-    raw = ref / (k * canon.lengths)
+    with np.errstate(invalid="ignore", divide="ignore"):  # unseen measures (half bodies): 0
+        raw = ref / (k * canon.lengths)
     measured = ~np.isnan(raw) & canon.observed
     rho = np.where(measured, np.clip(raw, 1 / clip, clip), np.nan)
     head = float(np.nanmedian(rho[HEAD_COLS])) if measured[HEAD_COLS].any() else math.nan
@@ -984,7 +985,8 @@ def retarget(
         )
     rho, measured = proportion_ratios(ref, canon, k, config.ratio_clip)
     r, w = point_ratios(rho, canon, k, mult)
-    raw = ref / (k * canon.lengths)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        raw = ref / (k * canon.lengths)
     if (measured & ((raw > config.ratio_clip) | (raw < 1 / config.ratio_clip))).any():
         notices.append(
             f"Some of the portrait's proportions differ from the driving video's by more "
