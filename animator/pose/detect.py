@@ -428,6 +428,7 @@ class MediaPipeDetector(_Detector):
                     if pose is not None and not any(
                             _overlaps(keypoint_box(pose), keypoint_box(p)) for p in people):
                         people.append(pose)
+        people = [p for p in people if keypoint_box(p) is not None]  # a lone point: nobody
         people.sort(key=person_size, reverse=True)
         return people
 
@@ -468,12 +469,13 @@ class MediaPipeDetector(_Detector):
         self, frames: Iterable[np.ndarray], fps: float, width: int, height: int,
         progress: Progress | None = None, person: int = 0,
     ) -> PoseSequence:
-        """Until somebody is found, each frame is searched for people (`_people`). One
-        person that Holistic finds by itself is followed by Holistic's own tracking mode,
-        which re-runs its detector whenever it loses them. Otherwise (several people,
-        small people) person `person` is followed by `PersonTrack`: Holistic on the region
-        around their last box, the pedestrian detector every `redetect_every` frames and
-        whenever they are lost, the candidate that continues the track kept."""
+        """Until somebody is found, each frame is searched for people (`_people`). The
+        largest person, when Holistic finds them in the whole frame by itself, is followed
+        by Holistic's own tracking mode, which re-runs its detector whenever it loses them.
+        Otherwise (another person chosen, small people) person `person` is followed by
+        `PersonTrack`: Holistic on the region around their last box, the pedestrian
+        detector every `redetect_every` frames and whenever they are lost, the candidate
+        that continues the track kept."""
         check_person_index(person)
         total = len(frames) if hasattr(frames, "__len__") else None
         poses: list[np.ndarray | None] = []
@@ -487,10 +489,11 @@ class MediaPipeDetector(_Detector):
                     if people:
                         pose = people[_chosen(person, len(people),
                                               f"the first frame with people (frame {len(poses)})")]
-                        # one person whom Holistic finds in the whole frame by itself: the
-                        # case its own tracking mode is made for
+                        # the person whom Holistic finds in the whole frame by itself, if it
+                        # is the one chosen and that is the largest (the one it re-finds
+                        # after losing them): the case its own tracking mode is made for
                         graph = self._open(static=False)
-                        alone = self._process(graph, frame) if len(people) == 1 else None
+                        alone = self._process(graph, frame) if person == 0 else None
                         if alone is not None and _overlaps(keypoint_box(alone),
                                                            keypoint_box(pose)):
                             pose = alone

@@ -127,7 +127,8 @@ class PersonTrack:
     `cost` of a candidate box: distance of its centre from where the track predicts it
     (last centre + velocity) in box heights, log size change and look distance, summed;
     None when a human could not have got there (farther than `max_move` heights per frame
-    of absence, or more than `max_size`x bigger or smaller).
+    of absence, or more than `max_size`x bigger or smaller) or looks like someone else
+    (look distance over `max_look`).
     """
 
     box: np.ndarray
@@ -136,6 +137,7 @@ class PersonTrack:
     velocity: np.ndarray | None = None
     max_move: float = 0.35
     max_size: float = 1.6
+    max_look: float = 0.5
 
     def predicted(self) -> np.ndarray:
         """Where the box centre should be now."""
@@ -155,7 +157,10 @@ class PersonTrack:
         size = abs(math.log(max(box[3] - box[1], 1.0) / h))
         if centre > self.max_move * (1 + self.missed) or size > math.log(self.max_size):
             return None
-        return float(centre + size + look_distance(self.look, look))
+        looks = look_distance(self.look, look)
+        if looks > self.max_look:
+            return None
+        return float(centre + size + looks)
 
     def choose(self, boxes: list[np.ndarray], looks: list[np.ndarray | None]) -> int | None:
         """Index of the candidate that continues this track, None if none can."""
