@@ -29,8 +29,10 @@ from animator.config import GENERATION_CHOICES, GenerationConfig, InputLimits, R
 from animator.errors import Cancelled, InputError
 from animator.estimate import describe_seconds
 from animator.framing import Framing, choose_size
-from animator.pose.detect import make_detector
+from animator.pose.detect import check_person_index, keypoint_box, make_detector
 from animator.pose.motions import list_motions, make_motion
+from animator.pose.people import draw_numbered_boxes
+from animator.pose.plausibility import check_poses
 from animator.pose.render import RenderedPoses, draw_pose, overlay_pose
 from animator.pose.retarget import Retargeted, retarget
 from animator.pose.skeleton import POSE_FILE_SUFFIXES, PoseSequence
@@ -45,6 +47,7 @@ from animator.video import (
 )
 
 Progress = Callable[[float, str], None]
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".gif")
 DETECTION_MAX_SIDE = 640  # driving frames are detected (and previewed) at this size
 PREVIEW_HEIGHT = 512
 MAX_OUTPUT_SIDE = 2048  # largest custom output width or height
@@ -80,6 +83,15 @@ class Driving:
     audio: Path | None  # file whose audio track goes with the poses
     audio_start: float  # seconds into `audio` where poses[0] sits
     notices: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PeopleFound:
+    """The people a person index counts (0: the largest), for choosing one."""
+
+    image: np.ndarray  # RGB: the portrait or the first driving frame with people, boxes numbered
+    boxes: np.ndarray  # (N, 4) x0, y0, x1, y1 in pixels of `image`, in index order
+    frame: int  # driving frame shown (0 for a portrait)
 
 
 @dataclass
@@ -197,11 +209,14 @@ class Animator:
                 )
             return self._detector
 
-    def portrait_pose(self, image: np.ndarray) -> tuple[PoseSequence, list[str]]:
-        """Detect the portrait's person; refuse a portrait without one."""
+    def portrait_pose(self, image: np.ndarray, *, person: int = 0
+                      ) -> tuple[PoseSequence, list[str]]:
+        """Detect the portrait's person `person` (0: the largest); refuse a portrait
+        without one. Implausible joints are removed (`pose.plausibility`)."""
+        check_person_index(person)
         detector = self.detector
         with self._detector_lock:
-            pose, num_people = detector.detect_image(image)
+            pose, num_people = detector.detect_image(image, person=person)
         if pose is None:
             raise InputError(
                 "No person found in the portrait. Use a photo of one person whose head and "
@@ -209,9 +224,38 @@ class Animator:
             )
         notices = []
         if num_people > 1:
-            notices.append(f"Found {num_people} people in the portrait; animating the largest.")
+            which = "the largest" if person == 0 else f"person {person}"
+            notices.append(f"Found {num_people} people in the portrait; animating {which} "
+                           f"(people are numbered 0 to {num_people - 1}, largest first).")
         height, width = image.shape[:2]
-        return PoseSequence(pose[None], width, height, fps=25.0), notices
+        checked, report = check_poses(PoseSequence(pose[None], width, height, fps=25.0))
+        notices += [report.notice("portrait")] if report.touched else []
+        return checked, notices
+
+    def find_people(self, source: str | Path | np.ndarray, *, fps: float | None = None,
+                    start: float = 0.0) -> PeopleFound:
+        """The people that a person index chooses from: in a portrait (image or image
+        file), or in the first frame of a driving video that shows anybody (read as
+        `driving_poses` reads it), with numbered boxes drawn for the page."""
+        if isinstance(source, np.ndarray) or Path(source).suffix.lower() not in VIDEO_SUFFIXES:
+            image = source if isinstance(source, np.ndarray) else self.read_portrait(source)
+            frames = [image]
+        else:  # the first seconds are enough: nobody there means nobody to choose
+            limits = replace(self.limits,
+                             max_side=min(self.limits.max_side, DETECTION_MAX_SIDE))
+            frames = read_video(source, fps=fps, start=start, end=start + 10.0,
+                                limits=limits).frames
+        detector = self.detector
+        first, people = 0, np.zeros((0, 134, 3), np.float32)
+        with self._detector_lock:
+            while first < len(frames):
+                people = detector.detect_people(frames[first])
+                if len(people) or first == len(frames) - 1:
+                    break
+                first += 1
+        boxes = np.array([_grown(keypoint_box(p), frames[first].shape) for p in people],
+                         np.float32).reshape(-1, 4)
+        return PeopleFound(draw_numbered_boxes(frames[first], boxes), boxes, first)
 
     def driving_poses(
         self,
@@ -220,9 +264,12 @@ class Animator:
         fps: float | None = None,
         start: float = 0.0,
         end: float | None = None,
+        person: int = 0,
         progress: Progress = _no_progress,
     ) -> Driving:
-        """Poses of the driving motion: a built-in motion name, a pose file or a video."""
+        """Poses of the driving motion: a built-in motion name, a pose file or a video
+        (person `person` of its first frame with people, 0: the largest, followed)."""
+        check_person_index(person)
         if isinstance(driving, str) and driving in list_motions():
             seconds = min(end - start if end else 4.0, self.limits.max_duration)
             return Driving(make_motion(driving, seconds=seconds, fps=fps or 25.0), None, None, 0.0)
@@ -234,7 +281,8 @@ class Animator:
             )
         if path.suffix.lower() in POSE_FILE_SUFFIXES:
             return self._pose_file(path, fps=fps, start=start, end=end)
-        return self._video_poses(path, fps=fps, start=start, end=end, progress=progress)
+        return self._video_poses(path, fps=fps, start=start, end=end, person=person,
+                                 progress=progress)
 
     def _pose_file(self, path: Path, *, fps, start, end) -> Driving:
         """A saved pose sequence as driving motion, under the same limits as a video: the
@@ -261,11 +309,13 @@ class Animator:
         kept = PoseSequence(poses.keypoints[index], poses.width, poses.height, plan.rate)
         return Driving(kept, None, None, 0.0, notices)
 
-    def _video_poses(self, path: Path, *, fps, start, end, progress: Progress) -> Driving:
+    def _video_poses(self, path: Path, *, fps, start, end, person: int = 0,
+                     progress: Progress) -> Driving:
         limits = replace(self.limits, max_side=min(self.limits.max_side, DETECTION_MAX_SIDE))
         progress(0.0, "Reading the driving video")
         clip = read_video(path, fps=fps, start=start, end=end, limits=limits)
-        key = (_file_digest(path), clip.fps, clip.start, len(clip.frames), self.detector.name)
+        key = (_file_digest(path), clip.fps, clip.start, len(clip.frames), self.detector.name,
+               person)
         poses = self._pose_cache.get(key)
         if poses is None:
             height, width = clip.frames[0].shape[:2]
@@ -277,12 +327,15 @@ class Animator:
             detector = self.detector
             with self._detector_lock:
                 poses = detector.detect_video(
-                    clip.frames, clip.fps, width, height, progress=detection_progress
+                    clip.frames, clip.fps, width, height, progress=detection_progress,
+                    person=person,
                 )
             self._remember(key, poses)
         else:
             self._pose_cache.move_to_end(key)
         notices = list(clip.notices)
+        poses, report = check_poses(poses)  # cheap, so the cache keeps what was detected
+        notices += [report.notice()] if report.touched else []
         present = poses.present()
         if not present.any():
             raise InputError(
@@ -320,13 +373,20 @@ class Animator:
         fps: float | None = None,
         start: float = 0.0,
         end: float | None = None,
+        person: int = 0,
+        driving_person: int = 0,
         progress: Progress = _no_progress,
     ) -> Prepared:
-        """Read and check the inputs, detect both poses and retarget the motion."""
+        """Read and check the inputs, detect both poses and retarget the motion. `person`
+        and `driving_person` choose among several people (0: the largest; see
+        `find_people`)."""
+        check_person_index(person)
+        check_person_index(driving_person)
         image = portrait if isinstance(portrait, np.ndarray) else self.read_portrait(portrait)
         progress(0.0, "Detecting the portrait's pose")
-        ref, notices = self.portrait_pose(image)
+        ref, notices = self.portrait_pose(image, person=person)
         drive = self.driving_poses(driving, fps=fps, start=start, end=end,
+                                   person=driving_person,
                                    progress=_within(progress, 0.05, 0.9))
         progress(0.9, "Retargeting to the portrait's body")
         result = retarget(drive.poses, ref, retarget_config or RetargetConfig())
@@ -338,11 +398,14 @@ class Animator:
 
     def preview_pose(self, portrait, driving, *, retarget_config: RetargetConfig | None = None,
                      fps: float | None = None, start: float = 0.0, end: float | None = None,
-                     out_dir: str | Path | None = None,
+                     out_dir: str | Path | None = None, person: int = 0,
+                     driving_person: int = 0,
                      progress: Progress = _no_progress) -> PosePreview:
         """Detect, retarget and render: driving | retargeted skeleton over the portrait."""
         prep = self.prepare(portrait, driving, retarget_config=retarget_config, fps=fps,
-                            start=start, end=end, progress=_within(progress, 0.0, 0.75))
+                            start=start, end=end, person=person,
+                            driving_person=driving_person,
+                            progress=_within(progress, 0.0, 0.75))
         result, total = prep.retargeted, len(prep.retargeted.poses)
         with self._job(out_dir) as out:
             poses_file = result.poses.save(out / "poses.json")
@@ -392,6 +455,8 @@ class Animator:
         end: float | None = None,
         out_dir: str | Path | None = None,
         comparison: bool = True,
+        person: int = 0,
+        driving_person: int = 0,
         progress: Progress = _no_progress,
         cancel: threading.Event | None = None,
     ) -> Animation:
@@ -406,7 +471,9 @@ class Animator:
         loaded = self.load(_within(progress, 0.0, 0.05))
         preset = loaded.preset
         prep = self.prepare(portrait, driving, retarget_config=retarget_config, fps=fps,
-                            start=start, end=end, progress=_within(progress, 0.05, 0.2))
+                            start=start, end=end, person=person,
+                            driving_person=driving_person,
+                            progress=_within(progress, 0.05, 0.2))
         settings = self.generation_settings(preset, prep.image, generation)
         canvas = Framing.around((prep.image.shape[1], prep.image.shape[0]),
                                 (settings.width, settings.height), _person_x(prep.reference))
@@ -590,6 +657,15 @@ def _free_memory() -> None:
 def _within(progress: Progress, low: float, high: float) -> Progress:
     """A stage's progress (0..1 of the stage) mapped into [low, high] of the job."""
     return lambda fraction, desc: progress(low + (high - low) * fraction, desc)
+
+
+def _grown(box: np.ndarray | None, shape: tuple, margin: float = 0.1) -> np.ndarray:
+    """A keypoint box grown by `margin` on each side (joints stop short of the outline)."""
+    if box is None:
+        return np.zeros(4, np.float32)
+    size = np.maximum(box[2:] - box[:2], 1.0)
+    grown = np.concatenate([box[:2] - margin * size, box[2:] + margin * size])
+    return np.clip(grown, 0, [shape[1] - 1, shape[0] - 1] * 2)
 
 
 def _person_x(reference: PoseSequence) -> float | None:

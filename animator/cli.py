@@ -62,6 +62,12 @@ def _add_driving_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pose-backend", default="auto", choices=["auto", "dwpose", "mediapipe"])
     parser.add_argument("--weights-dir", type=Path, default=None,
                         help="folder with local model files (e.g. DWPose ONNX)")
+    parser.add_argument("--person", type=int, default=0, metavar="N",
+                        help="which person of the portrait to animate: 0 = the largest, "
+                             "1 = the next, ... (see the `people` command)")
+    parser.add_argument("--driving-person", type=int, default=0, metavar="N",
+                        help="which person of the driving video drives: 0 = the largest in "
+                             "its first frame with people, followed through the video")
 
 
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov")  # the writer makes MP4 files
@@ -95,6 +101,7 @@ def cmd_pose(args) -> None:
         result = animator.preview_pose(
             args.image, args.motion or args.video, retarget_config=_retarget_config(args),
             fps=args.fps, start=args.start, end=args.end, out_dir=tmp,
+            person=args.person, driving_person=args.driving_person,
         )
         shutil.move(result.video, args.out)
     if args.json:
@@ -172,6 +179,24 @@ class _Bar:
         self.bar.close()
 
 
+def cmd_people(args) -> None:
+    import cv2
+
+    from animator.animate import Animator
+
+    if args.out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise InputError(f"--out {args.out.name!r}: give a .png or .jpg file name")
+    animator = Animator(pose_backend=args.pose_backend, weights_dir=args.weights_dir)
+    found = animator.find_people(args.input, start=args.start)
+    if not cv2.imwrite(str(args.out), cv2.cvtColor(found.image, cv2.COLOR_RGB2BGR)):
+        raise InputError(f"could not write {args.out}; check that its folder exists")
+    where = f"frame {found.frame}" if found.frame else "the first frame"
+    print(f"{len(found.boxes)} people in {where}, largest first:")
+    for i, (x0, y0, x1, y1) in enumerate(found.boxes):
+        print(f"  person {i}: box {x0:.0f},{y0:.0f} - {x1:.0f},{y1:.0f}")
+    print(args.out)
+
+
 def cmd_animate(args) -> None:
     from animator.animate import check_generation
 
@@ -186,6 +211,7 @@ def cmd_animate(args) -> None:
                 args.image, args.motion or args.video, generation=generation,
                 retarget_config=_retarget_config(args), fps=args.fps, start=args.start,
                 end=args.end, out_dir=tmp, comparison=args.comparison is not None, progress=bar,
+                person=args.person, driving_person=args.driving_person,
             )
             shutil.move(result.video, args.out)
             if args.comparison:
@@ -246,6 +272,18 @@ def build_parser() -> argparse.ArgumentParser:
                       help="also save the retargeted poses (.json or .npz)")
     _add_retarget_options(pose)
     pose.set_defaults(func=cmd_pose)
+
+    people = sub.add_parser("people", help="number the people in a portrait or video",
+                            description="Find the people in a portrait, or in the first frame "
+                            "of a driving video that shows anybody, and write that image with "
+                            "numbered boxes: the numbers --person / --driving-person take.")
+    people.add_argument("input", type=Path, help="portrait image or driving video")
+    people.add_argument("--out", type=Path, default=Path("people.png"), help="numbered image")
+    people.add_argument("--start", type=float, default=0.0, help="video start time in seconds")
+    people.add_argument("--pose-backend", default="auto",
+                        choices=["auto", "dwpose", "mediapipe"])
+    people.add_argument("--weights-dir", type=Path, default=None)
+    people.set_defaults(func=cmd_people)
 
     animate = sub.add_parser("animate", help="animate a portrait with a driving motion",
                              description="The whole flow: poses, retargeting, generation, "

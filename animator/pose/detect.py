@@ -28,9 +28,11 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 from urllib.parse import urlparse
 
+import cv2
 import numpy as np
 
 from animator.errors import InputError
+from animator.pose.people import PeopleDetector, PersonTrack, appearance, crop_region, look_distance
 from animator.pose.skeleton import (
     BODY,
     FACE,
@@ -173,15 +175,19 @@ class PoseDetector(Protocol):
         """(N, 134, 3) for everyone found, largest (box area x mean score) first."""
         ...
 
-    def detect_image(self, image: np.ndarray) -> tuple[np.ndarray | None, int]:
-        """The largest person's (134, 3) pose, or None, and how many people were found."""
+    def detect_image(self, image: np.ndarray, person: int = 0
+                     ) -> tuple[np.ndarray | None, int]:
+        """Person `person`'s (134, 3) pose (0: the largest), or None when nobody is found,
+        and how many people were found."""
         ...
 
     def detect_video(
         self, frames: Iterable[np.ndarray], fps: float, width: int, height: int,
-        progress: Progress | None = None,
+        progress: Progress | None = None, person: int = 0,
     ) -> PoseSequence:
-        """One tracked person per frame; frames without that person are all-missing."""
+        """One tracked person per frame: person `person` (0: the largest) of the first
+        frame that shows anybody, followed from there; frames without them are
+        all-missing."""
         ...
 
     def close(self) -> None: ...
@@ -195,9 +201,13 @@ class _Detector:
     def detect_people(self, image: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def detect_image(self, image: np.ndarray) -> tuple[np.ndarray | None, int]:
+    def detect_image(self, image: np.ndarray, person: int = 0
+                     ) -> tuple[np.ndarray | None, int]:
+        check_person_index(person)
         people = self.detect_people(image)
-        return (people[0] if len(people) else None), len(people)
+        if not len(people):
+            return None, 0
+        return people[_chosen(person, len(people), "the image")], len(people)
 
     def close(self) -> None:
         pass
@@ -207,6 +217,41 @@ class _Detector:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def check_person_index(person) -> int:
+    """The person index as an int >= 0, or a clear InputError."""
+    if isinstance(person, bool) or not isinstance(person, (int, np.integer)) or person < 0:
+        raise InputError(f"person must be a whole number from 0 (the largest person), got "
+                         f"{person!r}")
+    return int(person)
+
+
+def _chosen(person: int, count: int, where: str) -> int:
+    if person >= count:
+        raise InputError(
+            f"Person {person} was asked for, but {where} shows {count} "
+            f"{'person' if count == 1 else 'people'} (numbered 0 to {count - 1}, largest "
+            "first); choose one of those numbers.")
+    return person
+
+
+def person_size(pose: np.ndarray) -> float:
+    """Sort key of a person: keypoint-box area x mean body score."""
+    box = keypoint_box(pose)
+    if box is None:
+        return 0.0
+    return float((box[2] - box[0]) * (box[3] - box[1]) * np.nan_to_num(pose[BODY, 2]).mean())
+
+
+def _overlaps(a: np.ndarray | None, b: np.ndarray | None, share: float = 0.5) -> bool:
+    """Intersection over the smaller box above `share`: one person seen twice."""
+    if a is None or b is None:
+        return False
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return bool(w > 0 and h > 0 and w * h > share * max(smaller, 1e-6))
 
 
 def _no_people() -> np.ndarray:
@@ -268,17 +313,22 @@ def _from_holistic(result, width: int, height: int) -> np.ndarray | None:
 class MediaPipeDetector(_Detector):
     """MediaPipe Holistic (model_complexity=1, the one model bundled in the wheel).
 
-    Single-person by design. Body scores are MediaPipe's visibility; points below the
-    visibility threshold keep their coordinates with their low score, as DWPose does.
-    Video runs in MediaPipe's tracking mode, which re-runs its person detector by itself
-    whenever tracking is lost (a cut, the person leaving). Landmark smoothing is off:
+    Holistic is single-person by design: several or small people are found as regions
+    (faces, OpenCV's pedestrian boxes), each shown to it alone, cropped and upscaled to
+    `crop_side`. Body scores are MediaPipe's visibility; points below the visibility
+    threshold keep their coordinates with their low score, as DWPose does. A lone person
+    in video is followed by MediaPipe's tracking mode, which re-runs its person detector
+    by itself whenever tracking is lost (a cut, the person leaving); a chosen one among
+    several by a `PersonTrack` (see `detect_video`). Landmark smoothing is off:
     retargeting smooths, and smoothing twice would only add lag.
     """
 
     name = "mediapipe"
 
     def __init__(self, min_detection_confidence: float = 0.5,
-                 min_tracking_confidence: float = 0.5):
+                 min_tracking_confidence: float = 0.5, crop_side: int = 384,
+                 redetect_every: int = 10, max_look: float = 0.5, max_offset: float = 0.15,
+                 follow_aspect: float = 0.6):
         os.environ.setdefault("GLOG_minloglevel", "2")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         from mediapipe.python.solutions import holistic
@@ -286,6 +336,12 @@ class MediaPipeDetector(_Detector):
         self._holistic_module = holistic
         self._confidences = (min_detection_confidence, min_tracking_confidence)
         self._faces = None
+        self._pedestrian_detector = None
+        self.crop_side = crop_side
+        self.redetect_every = redetect_every
+        self.max_look = max_look
+        self.max_offset = max_offset
+        self.follow_aspect = follow_aspect
 
     def _open(self, static: bool):
         with _quiet_stderr():
@@ -319,47 +375,154 @@ class MediaPipeDetector(_Detector):
                          dtype=np.float32).reshape(-1, 4) * (width, height, width, height)
         return boxes[np.argsort(-(boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))]
 
-    def detect_people(self, image: np.ndarray) -> np.ndarray:
-        """Holistic sees one person per image; with several faces in view each person is
-        shown to it alone, cropped around their face (bodies hang below faces), so that
-        "largest first" holds here as it does for DWPose."""
-        image = _as_rgb(image)
-        faces = self._face_boxes(image)
+    def _in_region(self, graph, image: np.ndarray, region) -> np.ndarray | None:
+        """Holistic on one region of the image, upscaled to `crop_side` when smaller (its
+        person detector misses people under ~200 px), in the image's pixels."""
+        left, top, right, bottom = region
+        crop = image[top:bottom, left:right]
+        if min(crop.shape[:2]) < 8:
+            return None
+        k = self.crop_side / max(crop.shape[:2])
+        if k > 1:
+            crop = cv2.resize(crop, None, fx=k, fy=k, interpolation=cv2.INTER_CUBIC)
+        else:
+            k = 1.0
+        pose = self._process(graph, np.ascontiguousarray(crop))
+        if pose is not None:
+            pose[:, :2] = pose[:, :2] / k + (left, top)
+        return pose
+
+    def _people(self, image: np.ndarray) -> list[np.ndarray]:
+        """Everyone found, largest first.
+
+        Holistic sees one person per image. With several faces in view each person is
+        shown to it alone, cropped around their face (bodies hang below faces); people
+        too small for it (a street filmed from afar) come from OpenCV's pedestrian
+        detector, each box cropped and upscaled."""
         height, width = image.shape[:2]
-        regions = [(0, 0, width)]
+        faces = self._face_boxes(image)
+        regions = [(0, 0, width, height)]
         if len(faces) > 1:
             regions = []
             for x0, y0, x1, y1 in faces:
                 size = max(x1 - x0, y1 - y0)
                 regions.append((int(max(0, (x0 + x1) / 2 - 3 * size)), int(max(0, y0 - size)),
-                                int(min(width, (x0 + x1) / 2 + 3 * size))))
-        people = []
-        for left, top, right in regions:
-            # A fresh graph per image: Holistic's "static" mode still carries face and hand
-            # regions over from the previous image, which moves points by pixels between
-            # identical calls; a new graph makes the portrait's pose repeatable.
+                                int(min(width, (x0 + x1) / 2 + 3 * size)), height))
+        people: list[np.ndarray] = []
+        # A fresh graph per image: Holistic's "static" mode still carries face and hand
+        # regions over from the previous image, which moves points by pixels between
+        # identical calls; a new graph makes the portrait's pose repeatable.
+        for region in regions:
             with self._open(static=True) as graph:
-                pose = self._process(graph, np.ascontiguousarray(image[top:, left:right]))
-            if pose is not None:
-                pose[:, :2] += (left, top)
+                pose = self._in_region(graph, image, region)
+            if pose is not None and not any(_overlaps(keypoint_box(pose), keypoint_box(p))
+                                            for p in people):
                 people.append(pose)
+        boxes, _ = self._pedestrians(image)
+        found = [keypoint_box(p) for p in people]
+        fresh = [b for b in boxes if not any(_overlaps(b, f, 0.6) for f in found)]
+        if fresh:
+            with self._open(static=True) as graph:
+                for box in fresh:
+                    pose = self._in_region(graph, image, crop_region(box, width, height))
+                    if pose is not None and not any(
+                            _overlaps(keypoint_box(pose), keypoint_box(p)) for p in people):
+                        people.append(pose)
+        people = [p for p in people if keypoint_box(p) is not None]  # a lone point: nobody
+        people.sort(key=person_size, reverse=True)
+        return people
+
+    def detect_people(self, image: np.ndarray) -> np.ndarray:
+        people = self._people(_as_rgb(image))
         return np.stack(people) if people else _no_people()
+
+    def _follow(self, graph, image: np.ndarray, track: PersonTrack, fresh_look: bool
+                ) -> np.ndarray | None:
+        """The tracked person in this frame: Holistic on the region around their last box;
+        when that fails or is due (`fresh_look`), every pedestrian box is tried and the
+        one that continues the track (position, size, look) is kept."""
+        height, width = image.shape[:2]
+        if not fresh_look:
+            region = crop_region(track.box, width, height, aspect=self.follow_aspect)
+            pose = self._in_region(graph, image, region)
+            box = keypoint_box(pose) if pose is not None else None
+            if box is not None and track.offset(box) <= self.max_offset and \
+                    track.cost(box, None) is not None and \
+                    look_distance(track.look, appearance(image, box)) <= self.max_look:
+                return pose
+        boxes, _ = self._pedestrians(image)
+        regions = [crop_region(b, width, height) for b in boxes]
+        regions.append(crop_region(track.box, width, height, margin=0.5))
+        poses, keyboxes, looks = [], [], []
+        for region in regions:
+            pose = self._in_region(graph, image, region)
+            box = keypoint_box(pose) if pose is not None else None
+            if box is None or any(_overlaps(box, k) for k in keyboxes):
+                continue
+            poses.append(pose)
+            keyboxes.append(box)
+            looks.append(appearance(image, box))
+        best = track.choose(keyboxes, looks)
+        return poses[best] if best is not None else None
 
     def detect_video(
         self, frames: Iterable[np.ndarray], fps: float, width: int, height: int,
-        progress: Progress | None = None,
+        progress: Progress | None = None, person: int = 0,
     ) -> PoseSequence:
+        """Until somebody is found, each frame is searched for people (`_people`). The
+        largest person, when Holistic finds them in the whole frame by itself, is followed
+        by Holistic's own tracking mode, which re-runs its detector whenever it loses them.
+        Otherwise (another person chosen, small people) person `person` is followed by
+        `PersonTrack`: Holistic on the region around their last box, the pedestrian
+        detector every `redetect_every` frames and whenever they are lost, the candidate
+        that continues the track kept."""
+        check_person_index(person)
         total = len(frames) if hasattr(frames, "__len__") else None
-        poses = []
-        graph = self._open(static=False)
+        poses: list[np.ndarray | None] = []
+        graph = track = None
+        since_detect = 0
         try:
             for frame in _frames_with_size(frames, width, height):
-                poses.append(self._process(graph, frame))
+                if graph is None:
+                    people = self._people(frame)
+                    pose = None
+                    if people:
+                        pose = people[_chosen(person, len(people),
+                                              f"the first frame with people (frame {len(poses)})")]
+                        # the person whom Holistic finds in the whole frame by itself, if it
+                        # is the one chosen and that is the largest (the one it re-finds
+                        # after losing them): the case its own tracking mode is made for
+                        graph = self._open(static=False)
+                        alone = self._process(graph, frame) if person == 0 else None
+                        if alone is not None and _overlaps(keypoint_box(alone),
+                                                           keypoint_box(pose)):
+                            pose = alone
+                        else:
+                            graph.close()
+                            graph = self._open(static=True)
+                            box = keypoint_box(pose)
+                            track = PersonTrack(box, appearance(frame, box))
+                elif track is None:
+                    pose = self._process(graph, frame)
+                else:
+                    since_detect += 1
+                    due = since_detect >= self.redetect_every or track.missed > 0
+                    pose = self._follow(graph, frame, track, fresh_look=due)
+                    since_detect = 0 if due else since_detect
+                    box = keypoint_box(pose) if pose is not None else None
+                    track.update(box, appearance(frame, box) if box is not None else None)
+                poses.append(pose)
                 if progress is not None:
                     progress(len(poses), total)
         finally:
-            graph.close()
+            if graph is not None:
+                graph.close()
         return PoseSequence.from_frames(poses, width, height, fps)
+
+    def _pedestrians(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self._pedestrian_detector is None:
+            self._pedestrian_detector = PeopleDetector()
+        return self._pedestrian_detector(image)
 
     def close(self) -> None:
         if self._faces is not None:
@@ -440,8 +603,10 @@ class DWPoseDetector(_Detector):
     Video: the person's keypoint box from the previous frame (grown 10%) replaces the
     detector until `redetect_every` frames have passed or the tracked person's mean body
     score falls below `track_score`; then YOLOX runs and the candidate whose keypoint box
-    overlaps the tracked one best (IoU >= `match_iou`) continues the track. A person lost
-    for over a second is given up and the largest person is taken again. When the pose
+    overlaps the tracked one best (IoU >= `match_iou`) continues the track. The track
+    starts on person `person` (0: the largest) of the first frame with anybody. A largest
+    person lost for over a second is given up and the largest person is taken again; a
+    chosen other person is waited for where they were last seen. When the pose
     model accepts a batch dimension and a GPU is used, `batch_frames` frames are cropped
     with the same tracked box and run in one call.
     """
@@ -533,26 +698,30 @@ class DWPoseDetector(_Detector):
         people, size = self._candidates(_as_rgb(image))
         return people[np.argsort(-size, kind="stable")]
 
-    def _detect_tracked(self, image: np.ndarray, track: np.ndarray | None) -> np.ndarray | None:
-        """Run the detector: the largest person when nobody is tracked yet, else the
-        candidate that continues `track`, or None."""
+    def _detect_tracked(self, image: np.ndarray, track: np.ndarray | None,
+                        person: int = 0) -> np.ndarray | None:
+        """Run the detector: person `person` (0: the largest) when nobody is tracked yet,
+        else the candidate that continues `track`, or None."""
         people, size = self._candidates(image)
         if not len(people):
             return None
         if track is None:
-            return people[int(np.argmax(size))]
+            order = np.argsort(-size, kind="stable")
+            return people[order[_chosen(person, len(people), "the first frame with people")]]
         overlap = [box_iou(keypoint_box(p), track) for p in people]
         best = int(np.argmax(overlap))
         return people[best] if overlap[best] >= self.match_iou else None
 
     def detect_video(
         self, frames: Iterable[np.ndarray], fps: float, width: int, height: int,
-        progress: Progress | None = None,
+        progress: Progress | None = None, person: int = 0,
     ) -> PoseSequence:
+        check_person_index(person)
         total = len(frames) if hasattr(frames, "__len__") else None
         poses: list[np.ndarray | None] = []
         track = None  # keypoint box of the tracked person in the last frame they were seen
         since_detect = lost = 0
+        first = True  # the chosen person is picked in the first frame with anybody
         checked = _frames_with_size(frames, width, height)
         while chunk := list(itertools.islice(checked, self.batch_frames)):
             guesses = [None] * len(chunk)
@@ -563,11 +732,12 @@ class DWPoseDetector(_Detector):
                 if guess is not None and guess[BODY, 2].mean() >= self.track_score:
                     pose, since_detect = guess, since_detect + 1
                 else:
-                    pose, since_detect = self._detect_tracked(image, track), 1
+                    pose = self._detect_tracked(image, track, person if first else 0)
+                    since_detect, first = 1, first and pose is None
                 if pose is None:
                     lost += 1
-                    if lost > max(fps, 1):
-                        track = None
+                    if lost > max(fps, 1) and person == 0:
+                        track = None  # a chosen person (not the largest) is never re-picked
                     since_detect = self.redetect_every  # look with the detector next time
                 else:
                     track, lost = keypoint_box(pose), 0

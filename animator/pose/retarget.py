@@ -560,7 +560,8 @@ def proportion_ratios(
     the measured ones. Unmeasured bones take their group's mean ratio (arms and legs pool
     their two segments), else 1; the head's ratio comes from the head spans, hands from the
     hand span clamped near the forearm, feet follow the shin with foot <= half the shin."""
-    raw = ref / (k * canon.lengths)
+    with np.errstate(invalid="ignore", divide="ignore"):  # unseen measures (half bodies): 0
+        raw = ref / (k * canon.lengths)
     measured = ~np.isnan(raw) & canon.observed
     rho = np.where(measured, np.clip(raw, 1 / clip, clip), np.nan)
     head = float(np.nanmedian(rho[HEAD_COLS])) if measured[HEAD_COLS].any() else math.nan
@@ -930,6 +931,9 @@ def lead_in(ends: tuple, frames: int, max_step: float) -> tuple[np.ndarray, np.n
     return xy[..., :-1], scores[:, :-1]
 
 
+# hips, legs and feet: what an upper-body driver never shows
+_LOWER_BODY = np.array([R_HIP, R_KNEE, R_ANKLE, L_HIP, L_KNEE, L_ANKLE, *range(18, 24)])
+
 # --- the entry point ------------------------------------------------------------------------
 
 
@@ -981,7 +985,8 @@ def retarget(
         )
     rho, measured = proportion_ratios(ref, canon, k, config.ratio_clip)
     r, w = point_ratios(rho, canon, k, mult)
-    raw = ref / (k * canon.lengths)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        raw = ref / (k * canon.lengths)
     if (measured & ((raw > config.ratio_clip) | (raw < 1 / config.ratio_clip))).any():
         notices.append(
             f"Some of the portrait's proportions differ from the driving video's by more "
@@ -1036,7 +1041,12 @@ def retarget(
     frames = round(config.transition * driver.fps)
     if frames > 0:
         torso = r[R_HIP] * canon.lengths[COL[R_HIP]]
-        ends = (p_xy[..., 0], p_scores[:, 0], p_root, out[..., 0], scores[:, 0], placed[:, 0])
+        # a lower body the driver never shows is not in the lead-in either: an upper-body
+        # driver gives an upper-body output from the first frame (nothing fades out)
+        start_xy, start_scores = p_xy[..., 0].copy(), p_scores[:, 0].copy()
+        never = _LOWER_BODY[~seen[_LOWER_BODY].any(axis=1)]
+        start_xy[:, never], start_scores[never] = np.nan, 0.0
+        ends = (start_xy, start_scores, p_root, out[..., 0], scores[:, 0], placed[:, 0])
         lead_xy, lead_scores = lead_in(ends, frames, config.max_step * torso)
         lead = lead_xy.shape[-1]
         if lead > frames:

@@ -425,3 +425,52 @@ def test_make_detector_errors(empty_hub_cache):
         make_detector("openpose")
     with pytest.raises(InputError, match="mediapipe"):
         make_detector("dwpose", weights_dir=empty_hub_cache, allow_download=False)
+
+
+def test_dwpose_person_choice_in_image_and_video(pose_paths):
+    with DWPoseDetector(pose_paths["two"], pose_paths["fixed"], redetect_every=1) as detector:
+        people = detector.detect_people(frame(255))
+        second, count = detector.detect_image(frame(255), person=1)
+        np.testing.assert_array_equal(second, people[1])
+        seq = detector.detect_video([frame(v) for v in [0, 255, 255, 0, 255]], 25.0, 640, 640,
+                                    person=1)
+        with pytest.raises(InputError, match="numbered 0 to 1"):
+            detector.detect_image(frame(255), person=2)
+        with pytest.raises(InputError, match="whole number"):
+            detector.detect_video([frame(255)], 25.0, 640, 640, person=-1)
+    assert seq.present().tolist() == [False, True, True, False, True]
+    for t in (1, 2, 4):  # the smaller person, chosen in the first frame with people, kept
+        np.testing.assert_allclose(seq.keypoints[t, sk.NOSE, :2], expected_coco(SMALL)[0],
+                                   atol=1e-3)
+
+
+def test_dwpose_poses_get_the_plausibility_checks(pose_paths, tmp_path):
+    """Animator checks whatever the backend: DWPose (stand-ins) through driving_poses."""
+    import shutil
+
+    from animator.animate import Animator
+    from animator.pose.plausibility import check_poses
+    from animator.video import write_video
+
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    shutil.copy(pose_paths["two"], weights / DWPOSE_FILES[0])
+    shutil.copy(pose_paths["fixed"], weights / DWPOSE_FILES[1])
+    video = write_video([frame(255)] * 5, tmp_path / "white.mp4", 5.0)
+    animator = Animator(pose_backend="dwpose", weights_dir=weights)
+    driving = animator.driving_poses(video)
+    assert animator.detector.name == "dwpose"
+    with DWPoseDetector(weights / DWPOSE_FILES[0], weights / DWPOSE_FILES[1]) as detector:
+        raw = detector.detect_video([frame(255)] * 5, 5.0, 640, 640)
+    checked, report = check_poses(raw)
+    assert report.touched > 0  # the stand-in's scattered points are no human body
+    np.testing.assert_allclose(driving.poses.keypoints, checked.keypoints, atol=2.0)
+    assert any("Implausible joints removed" in n for n in driving.notices)
+
+
+def test_dwpose_chosen_person_is_not_swapped_for_the_largest_when_lost(pose_paths):
+    levels = [255, 0, 0, 0, 255]  # person 1 (SMALL), then nobody for 3 s at 1 fps, then back
+    with DWPoseDetector(pose_paths["two"], pose_paths["fixed"], redetect_every=1) as detector:
+        seq = detector.detect_video([frame(v) for v in levels], 1.0, 640, 640, person=1)
+    np.testing.assert_allclose(seq.keypoints[4, sk.NOSE, :2], expected_coco(SMALL)[0],
+                               atol=1e-3)
