@@ -95,6 +95,17 @@ def _span(settings: dict) -> dict:
     return {"start": start, "end": end or None}
 
 
+def _people(settings: dict) -> dict:
+    """Which person of the portrait and of the driving video (numbers as shown boxed)."""
+    chosen = {}
+    for key, name in (("person", "person"), ("driving_person", "driving_person")):
+        value = settings.get(key) or 0
+        if float(value) != int(value):
+            raise InputError(f"{name} must be a whole number (0 = the largest), got {value}.")
+        chosen[key] = int(value)
+    return chosen
+
+
 def device_notice(animator: Animator, preset_name: str) -> str:
     """What the page says about speed before anyone presses Generate."""
     preset = get_preset(preset_name)
@@ -147,16 +158,32 @@ def build_demo(animator: Animator) -> gr.Blocks:
         driving, notes = _driving(video, settings)
         result = animator.preview_pose(
             _portrait(portrait), driving, retarget_config=_retarget_config(settings),
-            progress=lambda f, desc: progress(f, desc=desc), **_span(settings))
+            progress=lambda f, desc: progress(f, desc=desc), **_span(settings),
+            **_people(settings))
         notes += result.notices
         ratio = ", ".join(f"{k} x{v:.2f}" for k, v in result.retargeted.ratios.items())
         notes.append(f"Body scale x{result.retargeted.scale:.2f}; proportions: {ratio}.")
         return str(result.video), result.first_frame, str(result.poses_file), _notes(notes)
 
+    def people_in(source, what: str, **span):
+        """The upload as the app reads it, people boxed and numbered, and a selector over
+        those numbers (0 = the largest)."""
+        if not source:
+            return None, gr.update(value=0, maximum=None)
+        found = animator.find_people(source, **span)
+        count = len(found.boxes)
+        label = (f"Person in the {what} (0 = the largest; {count} found)" if count
+                 else f"Person in the {what} (nobody found)")
+        return found.image, gr.update(value=0, minimum=0, maximum=max(count - 1, 0),
+                                      label=label)
+
     @_user_errors
     def show_portrait(portrait):
-        """The portrait as the app reads it (upright, colours converted), or nothing."""
-        return animator.read_portrait(portrait) if portrait else None
+        return people_in(portrait, "portrait")
+
+    @_user_errors
+    def show_driving(video, start):
+        return people_in(video, "driving video", start=float(start or 0))
 
     @spaces.GPU(duration=GPU_SECONDS)
     def _generate(portrait, driving, options: dict, progress, cancel):
@@ -191,7 +218,8 @@ def build_demo(animator: Animator) -> gr.Blocks:
             "seed": None if settings["randomize_seed"] else int(settings["seed"]),
         }
         options = dict(generation=generation, fps=float(settings["fps"]),
-                       retarget_config=_retarget_config(settings), **_span(settings))
+                       retarget_config=_retarget_config(settings), **_span(settings),
+                       **_people(settings))
         result = _generate(portrait, driving, options,
                            lambda f, desc: progress(f, desc=desc), cancel)
         return (str(result.video), str(result.comparison), str(result.seed),
@@ -254,9 +282,18 @@ def build_demo(animator: Animator) -> gr.Blocks:
             with gr.Column(scale=1):
                 portrait = gr.File(label="Portrait (a photo of one person)", type="filepath",
                                    elem_id="portrait")
-                portrait_view = gr.Image(label="Portrait as read", interactive=False,
-                                         height=240, elem_id="portrait_view")
+                portrait_view = gr.Image(label="Portrait as read, people numbered",
+                                         interactive=False, height=240,
+                                         elem_id="portrait_view")
+                person = gr.Number(0, label="Person in the portrait (0 = the largest)",
+                                   precision=0, minimum=0, elem_id="person")
                 video = gr.Video(label="Driving video", sources=["upload"], elem_id="driving")
+                driving_view = gr.Image(label="People in the driving video (first frame "
+                                        "with people)", interactive=False, height=240,
+                                        elem_id="driving_view")
+                driving_person = gr.Number(
+                    0, label="Person in the driving video (0 = the largest)", precision=0,
+                    minimum=0, elem_id="driving_person")
                 motion = gr.Dropdown([NO_MOTION, *MOTIONS], value=NO_MOTION,
                                      label="Or a built-in motion", elem_id="motion")
                 with gr.Row():
@@ -348,7 +385,8 @@ def build_demo(animator: Animator) -> gr.Blocks:
 
         # API parameters: portrait and video first (positional calls), then every setting
         # by name, each defaulting to the page's value.
-        pose_inputs = {"motion": motion, "start": start, "end": end, "transition": transition,
+        pose_inputs = {"motion": motion, "start": start, "end": end, "person": person,
+                       "driving_person": driving_person, "transition": transition,
                        "smoothing": smoothing, "root_motion": root_motion, "ground": ground,
                        "start_at_closest": start_at_closest, **groups}
         pose_defaults = {name: c.value for name, c in pose_inputs.items()}
@@ -361,7 +399,10 @@ def build_demo(animator: Animator) -> gr.Blocks:
             "cfg_mode": cfg_mode, "schedule": schedule, "window_noise": window_noise,
             "generator_device": generator_device, "low_memory": low_memory,
         }
-        portrait.change(show_portrait, portrait, portrait_view, api_visibility="private")
+        portrait.change(show_portrait, portrait, [portrait_view, person],
+                        api_visibility="private")
+        video.change(show_driving, [video, start], [driving_view, driving_person],
+                     api_visibility="private")
         preview_btn.click(
             extract_pose, [portrait, video], pose_outputs, inputs_kwargs=pose_inputs,
             api_name="extract_pose", concurrency_limit=4, concurrency_id="pose",

@@ -412,3 +412,11 @@ def test_user_errors_log_one_line_not_a_traceback(client, portrait_path, tmp_pat
 def test_custom_resolution_has_an_upper_bound(client, portrait_path):
     with pytest.raises(Exception, match="2048"):
         client.predict(**animate_args(portrait_path, motion="wave", resolution="4096x4096"))
+
+
+def test_person_choice_through_the_api(client, portrait_path):
+    with pytest.raises(Exception, match="person 3") as error:
+        extract(client, portrait_path, motion="wave", person=3)
+    assert "0" in str(error.value)  # the numbers that exist
+    *_, notes = extract(client, portrait_path, motion="wave", person=0, driving_person=0)
+    assert "Body scale" in notes

@@ -78,6 +78,7 @@ def test_seed_empty_until_a_run_and_stop_says_stopped(app_url, browser, portrait
     assert page.locator("#seed_used textarea, #seed_used input").first.input_value() == ""
     page.locator("#portrait input[type=file]").set_input_files(str(portrait_path))
     page.locator("#portrait_view img").first.wait_for(timeout=30_000)  # read by the app
+    page.get_by_text("1 found").first.wait_for(timeout=30_000)  # its people, numbered
     page.locator("#motion input").first.fill("dance")
     page.keyboard.press("Enter")
     page.click("#generate")

@@ -141,6 +141,12 @@ def check_list_motions(command: str, scratch: Path) -> None:
     assert done.returncode == 0 and "arm_circles" in done.stdout
 
 
+def check_people(command: str, scratch: Path) -> None:
+    done = run(command, scratch)
+    assert done.returncode == 0 and "person 0" in done.stdout, done.stderr[-2000:]
+    assert (scratch / "people.png").stat().st_size > 0
+
+
 def check_batch(command: str, scratch: Path) -> None:
     done = run(command, scratch)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -184,6 +190,8 @@ CHECKS = {
     ".venv/bin/python -m animator animate --image assets/portraits/astronaut.jpg --motion wave "
     "--preset tiny --fps 10 --out wave.mp4 --comparison compare.mp4": check_animate,
     ".venv/bin/python -m animator --list-motions": check_list_motions,
+    ".venv/bin/python -m animator people assets/driving/astronaut_sway.mp4 --out people.png":
+        check_people,
     ".venv/bin/python -m animator batch jobs.jsonl --out-dir results --preset tiny": check_batch,
     ".venv/bin/accelerate launch --multi_gpu --num_processes 2 -m animator batch jobs.jsonl":
         check_batch_processes,
