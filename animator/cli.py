@@ -309,7 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the driving video (or pose file): derive the target poses again")
     target.add_argument("--motion", default=None, help="the built-in motion the run used")
     evaluate.add_argument("--ground-truth", type=Path, default=None,
-                          help="ground-truth video (self-driven reconstruction): L1, PSNR, SSIM")
+                          help="ground-truth video (self-driven reconstruction): L1, PSNR, SSIM; "
+                          "with --driving the run's lead-in frames are skipped, with --poses "
+                          "frame i is compared with frame i")
     evaluate.add_argument("--out-dir", type=Path, default=Path("evaluation"))
     evaluate.add_argument("--html", action="store_true", help="report.html instead of .md")
     evaluate.add_argument("--fps", type=float, default=None,

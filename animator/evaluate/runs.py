@@ -38,6 +38,7 @@ class Run:
     start: float = 0.0
     end: float | None = None
     retarget: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # caveats shown with the results
 
 
 def _sidecar(clip: Path) -> Path | None:
@@ -53,7 +54,10 @@ def _from_batch_folder(folder: Path) -> list[Run]:
     for record in summary.get("results", []):
         if record.get("ok"):
             runs.append(Run(folder / record["out"], f"{folder.name}/{record['out']}",
-                            Path(record["image"]), driving=record["driving"]))
+                            Path(record["image"]), driving=record["driving"], notes=[
+                                "Target poses derived again with default retargeting over the "
+                                "whole driving input (summary.json keeps no settings); "
+                                "evaluate with --jobs to use each job's own."]))
     if not runs:
         raise InputError(f"No finished job in {folder / 'summary.json'}: nothing to evaluate.")
     return runs
@@ -204,6 +208,7 @@ def evaluate_runs(runs: list[Run], out_dir: str | Path, *, animator, config=None
         target = make_target(animator, portrait=run.image, poses=run.poses,
                              driving=run.driving, fps=fps, retarget_config=retarget_config(run),
                              start=run.start, end=run.end)
+        target.notes += run.notes
         evaluations.append(evaluate_clip(run.clip, target, animator=animator,
                                          ground_truth=ground_truth, config=config,
                                          embedder=embedder, lpips_model=lpips_model))

@@ -22,7 +22,8 @@ from animator.video import probe_video
 
 RATE = 8000  # audio samples per second for the comparison
 HOP = 80  # samples per envelope step: 10 ms
-MAX_LAG = 30.0  # seconds searched either way
+MAX_LAG = 30.0  # seconds searched when the expected lag is unknown
+WINDOW = 0.2  # seconds searched either side of the expected lag
 
 
 @dataclass
@@ -45,7 +46,7 @@ def read_audio(path: str | Path, start: float = 0.0, duration: float | None = No
            "-protocol_whitelist", "file", "-ss", f"{start:.6f}"]
     cmd += ["-t", f"{duration:.6f}"] if duration else []
     cmd += ["-i", "file:" + str(Path(path).resolve()), "-map", "0:a:0?", "-ac", "1",
-            "-ar", str(RATE), "-f", "s16le", "-"]
+            "-ar", str(RATE), "-af", "aresample=async=1:first_pts=0", "-f", "s16le", "-"]
     out = subprocess.run(cmd, capture_output=True, stdin=subprocess.DEVNULL).stdout
     return np.frombuffer(out, dtype=np.int16).astype(np.float32) / 32768.0
 
@@ -56,21 +57,30 @@ def _envelope(samples: np.ndarray) -> np.ndarray:
     return np.log(env)
 
 
-def audio_lag(clip_audio: np.ndarray, driving_audio: np.ndarray) -> float | None:
-    """Seconds into `driving_audio` where `clip_audio` matches best; None if too short or
-    silent. Leading silence of the clip (the lead-in) is skipped before matching."""
+def audio_lag(clip_audio: np.ndarray, driving_audio: np.ndarray,
+              around: float | None = None) -> float | None:
+    """Seconds into `driving_audio` where `clip_audio` starts (negative: after a silence
+    that long); None when either is too short or silent. Leading silence of the clip (the
+    lead-in) is left out of the match. With `around`, only lags within `WINDOW` seconds of
+    it are searched: music repeats, so a lag is only defined up to its period, and a sync
+    check asks whether the sound sits where it should, not where else it could."""
     loud = np.flatnonzero(np.abs(clip_audio) > 1e-4)
     if len(loud) == 0:
         return None
-    skip = int(loud[0])
-    a, b = _envelope(clip_audio[skip:]), _envelope(driving_audio)
+    skip = int(loud[0]) // HOP  # in envelope steps
+    a, b = _envelope(clip_audio)[skip:], _envelope(driving_audio)
     if len(a) < 10 or len(b) < 10:
         return None
     a = (a - a.mean()) / (a.std() + 1e-9)
     b = (b - b.mean()) / (b.std() + 1e-9)
-    max_lag = min(int(MAX_LAG * RATE / HOP), len(b) - 1)
+    step = HOP / RATE
+    if around is None:
+        lags = range(0, min(int(MAX_LAG / step), len(b) - 10) + 1)
+    else:
+        centre = round(around / step) + skip
+        lags = range(max(0, centre - round(WINDOW / step)), centre + round(WINDOW / step) + 1)
     best, best_score = None, -np.inf
-    for lag in range(0, max_lag + 1):  # the clip's sound comes from later in the driving
+    for lag in lags:  # the clip's sound comes from `lag` steps into the driving audio
         overlap = min(len(a), len(b) - lag)
         if overlap < 10:
             break
@@ -79,7 +89,7 @@ def audio_lag(clip_audio: np.ndarray, driving_audio: np.ndarray) -> float | None
             best, best_score = lag, score
     if best is None:
         return None
-    return best * HOP / RATE - skip / RATE
+    return (best - skip) * step
 
 
 def check_sync(clip: str | Path, target_frames: int, target_fps: float, *,
@@ -91,7 +101,7 @@ def check_sync(clip: str | Path, target_frames: int, target_fps: float, *,
         driving_audio = read_audio(driving) if probe_video(driving).has_audio else np.zeros(0)
     lag = None
     if info.has_audio and driving_audio is not None and len(driving_audio):
-        lag = audio_lag(read_audio(clip), driving_audio)
+        lag = audio_lag(read_audio(clip), driving_audio, around=expected_lag)
     driving_has = None if driving_audio is None else bool(len(driving_audio))
     return Sync(
         duration=info.duration, target_duration=target_duration,
