@@ -207,7 +207,8 @@ def cmd_evaluate(args) -> None:
     for evaluation in evaluations:
         row = evaluation.row()
         shown = {k: row.get(k) for k in ("pose_error", "pck_0_1", "lost_frames", "flicker",
-                                         "csim", "psnr", "ssim", "lpips", "duration_error")
+                                         "csim", "psnr", "ssim", "lpips", "fid",
+                                         "duration_error")
                  if row.get(k) is not None}
         print(f"{evaluation.clip}: " + ", ".join(
             f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items()))
@@ -330,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--lpips", action="store_true",
                           help="also LPIPS vs the ground truth (weights in --weights-dir/lpips)")
     evaluate.add_argument("--fid", action="store_true",
-                          help="FID (not available yet: refused with what is missing)")
+                          help="also FID vs the ground truth (weights in --weights-dir/fid)")
     evaluate.add_argument("--fvd", action="store_true",
                           help="FVD (not available yet: refused with what is missing)")
     jobs = evaluate.add_argument_group("with --jobs (as `batch`)")

@@ -22,6 +22,7 @@ import torch
 from torch.nn import functional as F
 
 from animator.animate import Animator
+from animator.cli import main
 from animator.errors import InputError
 from animator.evaluate import EvaluateConfig, evaluate_clip, make_target
 from animator.evaluate.identity import IdentityScores
@@ -356,8 +357,11 @@ def test_refusals_say_what_to_do(tmp_path, animator, portrait_path, driving_path
     with pytest.raises(InputError, match="--poses"):
         evaluate_runs([run], tmp_path, animator=animator)
     run.driving = str(driving_path)
-    with pytest.raises(InputError, match="FID needs"):
+    with pytest.raises(InputError, match="FID compares with a ground truth"):
         evaluate_runs([run], tmp_path, animator=animator, config=EvaluateConfig(fid=True))
+    with pytest.raises(InputError, match="pt_inception-2015-12-05-6726825d.pth"):
+        evaluate_runs([run], tmp_path, animator=animator, ground_truth=driving_path,
+                      config=EvaluateConfig(fid=True, weights_dir=str(tmp_path)))
     with pytest.raises(InputError, match="FVD needs"):
         evaluate_runs([run], tmp_path, animator=animator, config=EvaluateConfig(fvd=True))
     with pytest.raises(InputError, match="--ground-truth"):
@@ -400,35 +404,35 @@ def test_readme_commands_animate_then_evaluate(tmp_path):
         assert f"assets/{picture}" in report and (out / "assets" / picture).stat().st_size
     header = (out / "metrics.csv").read_text().splitlines()[0]
     assert "pck_0_1" in header and "flicker" in header
-    # The pose file beside the clip is found without --poses.
-    done = run_cli("evaluate", str(tmp_path / "wave.mp4"), "--image",
-                   "assets/portraits/astronaut.jpg", "--out-dir", str(tmp_path / "again"),
-                   "--html")
-    assert done.returncode == 0, done.stderr
-    assert (tmp_path / "again" / "report.html").is_file()
+    # The pose file beside the clip is found without --poses (in-process: same code path).
+    assert main(["evaluate", str(tmp_path / "wave.mp4"), "--image",
+                 str(ROOT / "assets/portraits/astronaut.jpg"), "--out-dir",
+                 str(tmp_path / "again"), "--html"]) == 0
+    page = (tmp_path / "again" / "report.html").read_text()
+    assert "<table" in page and "assets/wave.mp4_per_frame.png" in page
 
 
-def test_cli_driving_video_derives_target_and_checks_audio_sync(tmp_path, driving_path):
+def test_cli_driving_video_derives_target_and_checks_audio_sync(tmp_path, driving_path,
+                                                                 portrait_path):
     clip = tmp_path / "sway.mp4"
-    done = run_cli("animate", "--image", "assets/portraits/astronaut.jpg", "--video",
-                   str(driving_path), "--start", "1", "--end", "2.5", "--preset", "tiny",
-                   "--fps", "10", "--out", str(clip))
-    assert done.returncode == 0, done.stderr
-    done = run_cli("evaluate", str(clip), "--image", "assets/portraits/astronaut.jpg",
-                   "--driving", str(driving_path), "--start", "1", "--end", "2.5",
-                   "--out-dir", str(tmp_path / "ev"))
-    assert done.returncode == 0, done.stderr
+    span = ["--start", "1", "--end", "2.5"]
+    assert main(["animate", "--image", str(portrait_path), "--video", str(driving_path), *span,
+                 "--preset", "tiny", "--fps", "10", "--out", str(clip)]) == 0
+    assert main(["evaluate", str(clip), "--image", str(portrait_path), "--driving",
+                 str(driving_path), *span, "--out-dir", str(tmp_path / "ev")]) == 0
     row = json.loads((tmp_path / "ev" / "metrics.json").read_text())[0]
     assert row["sync"]["has_audio"] and row["sync"]["audio_ok"]
     assert abs(row["sync"]["audio_lag_error"]) < 0.03, row["sync"]
     assert row["sync"]["duration_error"] == pytest.approx(0, abs=0.02)
 
 
-def test_cli_bad_input_exits_2(tmp_path):
+def test_cli_bad_input_exits_2(tmp_path, driving_path, capsys):
     done = run_cli("evaluate", str(tmp_path / "missing.mp4"), "--poses", "x.json")
     assert done.returncode == 2 and "neither a video file nor a folder" in done.stderr
-    done = run_cli("evaluate", "assets/driving/astronaut_sway.mp4", "--fid")
-    assert done.returncode == 2 and "FID needs" in done.stderr
+    assert main(["evaluate", str(driving_path), "--motion", "wave", "--fvd"]) == 2
+    assert "FVD needs" in capsys.readouterr().err
+    assert main(["evaluate", str(driving_path), "--jobs", "jobs.jsonl"]) == 2
+    assert "not both" in capsys.readouterr().err
 
 
 def test_cli_jobs_file_renders_through_batch_and_compares(tmp_path):
@@ -446,3 +450,67 @@ def test_cli_jobs_file_renders_through_batch_and_compares(tmp_path):
     assert len(rows) == 3 and rows[1].startswith("tiny/seed1.mp4")
     assert rows[2].startswith("default/squat.mp4")
     assert (tmp_path / "cmp" / "tiny" / "summary.json").is_file()
+
+
+# --- FID with tiny random weights ---------------------------------------------------------------
+
+
+def test_frechet_distance_of_known_gaussians():
+    from animator.evaluate.fid import frechet_distance
+
+    mu1, mu2 = np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, 0.0])
+    a, b = np.array([1.0, 4.0, 9.0]), np.array([4.0, 1.0, 1.0])
+    expected = 1 + 0 + 4 + np.sum(a + b - 2 * np.sqrt(a * b))
+    assert frechet_distance(mu1, np.diag(a), mu2, np.diag(b)) == pytest.approx(expected)
+
+
+def _tiny_inception(folder: Path):
+    from animator.evaluate.fid import WEIGHTS, FIDInception
+
+    torch.manual_seed(0)
+    model = FIDInception(scale=1 / 16)
+    with torch.no_grad():  # variance-keeping init, so 40 random layers still see the image
+        for module in model.modules():
+            if isinstance(module, torch.nn.Conv2d):
+                torch.nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.uniform_(-0.1, 0.1)
+                module.running_var.uniform_(0.8, 1.2)
+                module.bias.uniform_(-0.1, 0.1)
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {k: v for k, v in model.state_dict().items() if "num_batches" not in k}
+    torch.save({**state, "fc.weight": torch.zeros(1008, model.features),
+                "fc.bias": torch.zeros(1008)}, folder / WEIGHTS)
+    return model
+
+
+def test_fid_with_tiny_weights(tmp_path, sway_frames):
+    from animator.evaluate.fid import fid, load_fid
+
+    with pytest.raises(InputError, match="pt_inception-2015-12-05"):
+        load_fid(tmp_path)
+    original = _tiny_inception(tmp_path / "fid")
+    model = load_fid(tmp_path)
+    frame = sway_frames[0]
+    np.testing.assert_allclose(model.embed(frame), original.embed(frame), rtol=1e-6)
+    assert model.features == 128
+    real = np.stack([model.embed(f) for f in sway_frames[:12]])
+    noisy = np.stack([model.embed(np.clip(f.astype(int) + 60, 0, 255).astype(np.uint8))
+                      for f in sway_frames[:12]])
+    assert fid(real, noisy) > 1e-3 and abs(fid(real, real)) < 1e-6 * fid(real, noisy)
+
+
+def test_fid_and_lpips_of_a_clip_against_itself_are_zero(tmp_path, animator, sway_poses,
+                                                         driving_path):
+    from animator.evaluate.fid import load_fid
+
+    _tiny_inception(tmp_path / "fid")
+    _tiny_alexnet(tmp_path / "lpips")
+    clip = write_video(read_video(driving_path, end=0.6).frames, tmp_path / "short.mp4", 25)
+    target = make_target(animator, portrait=None, poses=sway_poses[:15], fps=25.0)
+    ev = evaluate_clip(clip, target, animator=animator, ground_truth=clip,
+                       config=EvaluateConfig(identity=False), fid_model=load_fid(tmp_path),
+                       lpips_model=load_lpips(tmp_path))
+    assert ev.frames == 15 and ev.pixels["frames"] == 15
+    assert ev.lpips == 0 and abs(ev.fid) < 1e-6
+    assert {"fid", "lpips"} <= ev.row().keys()

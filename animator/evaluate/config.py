@@ -17,5 +17,5 @@ class EvaluateConfig:
     threshold: float = 0.3  # keypoint score counted as visible (target and detection)
     flow_side: int = 256  # frames are scaled to this longest side for the optical flow
     lpips: bool = False  # LPIPS against the ground truth (needs its weights, see lpips.py)
-    fid: bool = False  # FID against the ground truth (refused: no Inception network yet)
+    fid: bool = False  # FID against the ground truth (needs its Inception weights, see fid.py)
     fvd: bool = False  # FVD against the ground truth (refused: no I3D network yet)

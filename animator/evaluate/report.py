@@ -28,7 +28,7 @@ THUMB_HEIGHT = 160
 SHOWN = (("name", "clip"), ("pose_error", "pose err"), ("pck_0_05", "PCK@.05"),
          ("pck_0_1", "PCK@.1"), ("lost_frames", "lost"), ("jitter", "jitter"),
          ("flicker", "flicker"), ("csim", "CSIM"), ("csim_min", "CSIM min"), ("l1", "L1"),
-         ("psnr", "PSNR"), ("ssim", "SSIM"), ("lpips", "LPIPS"),
+         ("psnr", "PSNR"), ("ssim", "SSIM"), ("lpips", "LPIPS"), ("fid", "FID"),
          ("duration_error", "dur err s"), ("has_audio", "audio"),
          ("audio_lag_error", "lag err s"))
 PLOTTED = (("pose_error", "pose error (x size)"), ("pck_0.1", "PCK@0.1"),

@@ -69,6 +69,7 @@ class Evaluation:
     identity: dict[str, Any] | None  # CSIM mean/min/drift (identity.py); None: not measured
     pixels: dict[str, Any] | None  # L1/PSNR/SSIM against the ground truth; None: no truth
     lpips: float | None
+    fid: float | None  # FID of the clip's frames against the ground truth's (fid.py)
     sync: Sync
     per_frame: dict[str, list[float]]  # series for plots; NaN where not measured
     notes: list[str]
@@ -95,6 +96,8 @@ class Evaluation:
             row.update(l1=self.pixels["l1"], psnr=self.pixels["psnr"], ssim=self.pixels["ssim"])
         if self.lpips is not None:
             row["lpips"] = self.lpips
+        if self.fid is not None:
+            row["fid"] = self.fid
         row.update(duration=s.duration, duration_error=s.duration_error, has_audio=s.has_audio,
                    audio_ok=s.audio_ok, audio_lag_error=s.audio_lag_error,
                    seconds=round(self.seconds, 3))
@@ -112,8 +115,8 @@ class Evaluation:
                 "width": self.width, "height": self.height, "pose": pose,
                 "jitter": self.jitter, "target_jitter": self.target_jitter,
                 "flicker": self.flicker, "identity": self.identity, "pixels": self.pixels,
-                "lpips": self.lpips, "sync": vars(self.sync), "per_frame": self.per_frame,
-                "notes": self.notes, "seconds": self.seconds}
+                "lpips": self.lpips, "fid": self.fid, "sync": vars(self.sync),
+                "per_frame": self.per_frame, "notes": self.notes, "seconds": self.seconds}
         return _jsonable(data)
 
 
@@ -220,11 +223,12 @@ def _nan_list(values, length: int) -> list[float]:
 def evaluate_clip(clip: str | Path, target: Target, *, animator,
                   ground_truth: str | Path | None = None,
                   config: EvaluateConfig | None = None, embedder=None,
-                  lpips_model=None) -> Evaluation:
+                  lpips_model=None, fid_model=None) -> Evaluation:
     """Measure one clip against its target; see the package docstring for the metrics.
 
     `animator` supplies the pose detector (`Animator.detector`, the same choice `animate`
-    makes); `embedder` a `FaceEmbedder` (None: no CSIM); `lpips_model` an `LPIPS` network.
+    makes); `embedder` a `FaceEmbedder` (None: no CSIM); `lpips_model` an `LPIPS` network,
+    `fid_model` a `FIDInception` (both need `ground_truth`).
     """
     config = config or EvaluateConfig()
     started = time.perf_counter()
@@ -251,6 +255,7 @@ def evaluate_clip(clip: str | Path, target: Target, *, animator,
         else:
             identity = IdentityScores(embedder, reference, config.identity_stride)
     pixels, lpips_values, truth = None, [], None
+    fid_features: tuple[list, list] = ([], [])
     skip = target.lead_in or 0  # lead-in frames have no ground truth
     if ground_truth is not None:
         pixels = PixelScores()
@@ -271,6 +276,9 @@ def evaluate_clip(clip: str | Path, target: Target, *, animator,
                     pixels.add(frame, other)
                     if lpips_model is not None:
                         lpips_values.append(lpips_model.distance(frame, other))
+                    if fid_model is not None:
+                        fid_features[0].append(fid_model.embed(frame))
+                        fid_features[1].append(fid_model.embed(other))
             yield frame
 
     detector = animator.detector
@@ -316,6 +324,13 @@ def evaluate_clip(clip: str | Path, target: Target, *, animator,
         if pixel_summary["frames"] < T - skip:
             notes.append(f"The ground truth covers {pixel_summary['frames']} of the clip's "
                          f"{T - skip} frames.")
+    fid_value = None
+    if len(fid_features[0]) >= 2:
+        from animator.evaluate.fid import fid
+
+        fid_value = fid(np.stack(fid_features[0]), np.stack(fid_features[1]))
+    elif fid_model is not None:
+        notes.append("FID needs at least 2 frames with a ground truth: not measured.")
     sync = check_sync(clip, len(goal) if goal is not None else T,
                       goal.fps if goal is not None else info.fps, driving=target.driving,
                       expected_lag=(None if target.audio_start is None or target.lead_in is None
@@ -326,7 +341,7 @@ def evaluate_clip(clip: str | Path, target: Target, *, animator,
         clip=clip, frames=T, fps=info.fps, width=size[0], height=size[1], pose=accuracy,
         jitter=jitter, target_jitter=target_jitter, flicker=flicker.mean,
         identity=identity_summary, pixels=pixel_summary,
-        lpips=float(np.mean(lpips_values)) if lpips_values else None, sync=sync,
+        lpips=float(np.mean(lpips_values)) if lpips_values else None, fid=fid_value, sync=sync,
         per_frame=per_frame, notes=notes, seconds=time.perf_counter() - started, target=goal,
     )
 

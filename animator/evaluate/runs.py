@@ -168,13 +168,12 @@ def face_embedder(config):
 
 
 def refuse_missing_networks(config) -> None:
-    """FID and FVD need Inception-v3 and I3D features that this package does not define."""
-    for flag, name, network in (("fid", "FID", "Inception-v3 (pt_inception-2015-12-05)"),
-                                ("fvd", "FVD", "I3D (Kinetics-400)")):
-        if getattr(config, flag):
-            raise InputError(f"{name} needs {network} features, which this version of "
-                             f"animator does not compute yet; leave out --{flag} (LPIPS, L1, "
-                             "PSNR and SSIM are available).")
+    """FVD needs I3D features that this package does not define (the public I3D for FVD is
+    a TorchScript file, which is code and cannot be loaded with weights_only)."""
+    if config.fvd:
+        raise InputError("FVD needs I3D (Kinetics-400) video features, which this version of "
+                         "animator does not compute; leave out --fvd (FID, LPIPS, L1, PSNR "
+                         "and SSIM are available).")
 
 
 def evaluate_runs(runs: list[Run], out_dir: str | Path, *, animator, config=None,
@@ -182,6 +181,7 @@ def evaluate_runs(runs: list[Run], out_dir: str | Path, *, animator, config=None
                   progress: Callable[[str], None] = lambda line: None):
     """Evaluate every run and write the table and report; returns (evaluations, files)."""
     from animator.evaluate.config import EvaluateConfig
+    from animator.evaluate.fid import load_fid
     from animator.evaluate.lpips import load_lpips
     from animator.evaluate.report import write_report
     from animator.evaluate.run import evaluate_clip, make_target
@@ -189,8 +189,9 @@ def evaluate_runs(runs: list[Run], out_dir: str | Path, *, animator, config=None
 
     config = config or EvaluateConfig()
     refuse_missing_networks(config)
-    if ground_truth is None and config.lpips:
-        raise InputError("LPIPS compares with a ground truth: pass --ground-truth VIDEO.")
+    for flag, name in (("lpips", "LPIPS"), ("fid", "FID")):
+        if ground_truth is None and getattr(config, flag):
+            raise InputError(f"{name} compares with a ground truth: pass --ground-truth VIDEO.")
     for run in runs:  # every input checked before the first measurement
         probe_video(run.clip)
         if run.poses is None and run.driving is None:
@@ -200,6 +201,7 @@ def evaluate_runs(runs: list[Run], out_dir: str | Path, *, animator, config=None
     if ground_truth is not None:
         probe_video(ground_truth)
     lpips_model = load_lpips(config.weights_dir) if config.lpips else None
+    fid_model = load_fid(config.weights_dir) if config.fid else None
     embedder = face_embedder(config)
     evaluations = []
     for i, run in enumerate(runs):
@@ -211,7 +213,8 @@ def evaluate_runs(runs: list[Run], out_dir: str | Path, *, animator, config=None
         target.notes += run.notes
         evaluations.append(evaluate_clip(run.clip, target, animator=animator,
                                          ground_truth=ground_truth, config=config,
-                                         embedder=embedder, lpips_model=lpips_model))
+                                         embedder=embedder, lpips_model=lpips_model,
+                                         fid_model=fid_model))
     files = write_report(evaluations, out_dir, names=[r.name for r in runs], html=html)
     return evaluations, files
 __all__ = ["Run", "collect_runs", "evaluate_runs", "face_embedder", "retarget_config", "run_jobs"]
