@@ -292,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Measure clips against what they were asked to show: pose accuracy "
         "(poses detected again on the frames vs the target poses), identity (ArcFace CSIM, "
         "when a face model is on the machine), flicker and keypoint jitter, L1/PSNR/SSIM "
-        "(and LPIPS) against a ground-truth video, duration and audio sync. Writes "
+        "(and LPIPS, FID) against a ground-truth video, duration and audio sync. Writes "
         "metrics.csv, metrics.json and report.md (with thumbnails and per-frame plots) to "
         "--out-dir.")
     evaluate.add_argument("clips", type=Path, nargs="*",
@@ -322,7 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--pose-backend", default="auto",
                           choices=["auto", "dwpose", "mediapipe"])
     evaluate.add_argument("--weights-dir", type=Path, default=None,
-                          help="folder with local model files (DWPose, face models, lpips/)")
+                          help="folder with local model files (DWPose, face models, lpips/, "
+                          "fid/)")
     evaluate.add_argument("--face-model-dir", type=Path, default=None,
                           help="insightface model folder for CSIM (default: searched)")
     evaluate.add_argument("--no-identity", action="store_true", help="skip CSIM")

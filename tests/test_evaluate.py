@@ -357,6 +357,9 @@ def test_refusals_say_what_to_do(tmp_path, animator, portrait_path, driving_path
     with pytest.raises(InputError, match="--poses"):
         evaluate_runs([run], tmp_path, animator=animator)
     run.driving = str(driving_path)
+    with pytest.raises(InputError, match="--identity-stride must be 1 or more"):
+        evaluate_runs([run], tmp_path, animator=animator,
+                      config=EvaluateConfig(identity_stride=0))
     with pytest.raises(InputError, match="FID compares with a ground truth"):
         evaluate_runs([run], tmp_path, animator=animator, config=EvaluateConfig(fid=True))
     with pytest.raises(InputError, match="pt_inception-2015-12-05-6726825d.pth"):

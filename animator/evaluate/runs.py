@@ -188,6 +188,8 @@ def evaluate_runs(runs: list[Run], out_dir: str | Path, *, animator, config=None
     from animator.video import probe_video
 
     config = config or EvaluateConfig()
+    if config.identity_stride < 1:
+        raise InputError(f"--identity-stride must be 1 or more, got {config.identity_stride}.")
     refuse_missing_networks(config)
     for flag, name in (("lpips", "LPIPS"), ("fid", "FID")):
         if ground_truth is None and getattr(config, flag):
