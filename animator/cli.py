@@ -191,6 +191,8 @@ def cmd_evaluate(args) -> None:
                                                        or args.preset}))
 
         runs = run_jobs(args.jobs, args.out_dir, animator_for)
+        if runs is None:  # not the main process of `accelerate launch`
+            return
     else:
         driving = str(args.driving) if args.driving else args.motion
         runs = collect_runs(args.clips, image=args.image, poses=args.poses, driving=driving)

@@ -4,7 +4,8 @@ The clip is real footage (the example driving video, looped to 10 s at 25 fps an
 to each size), its target poses are MediaPipe's poses of it, the ground truth is the clip
 itself. Each row is the median of repeated runs; the baseline is decoding the clip and
 detecting its poses (the floor: pose accuracy cannot cost less), measured in the same
-process, so the ratio says what the other metrics add.
+process (interleaved with the other runs), so the ratio says what the other metrics
+add.
 
     .venv/bin/python benchmarks/evaluate_bench.py            # 512x512 and 576x1024
     .venv/bin/python benchmarks/evaluate_bench.py 512        # one size
@@ -33,13 +34,16 @@ SIZES = {"512": (512, 512), "576x1024": (576, 1024)}
 SECONDS, FPS = 10, 25
 
 
-def timed(fn: Callable[[], object], repeats: int = 3) -> float:
-    runs = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - start)
-    return statistics.median(runs)
+def timed_rounds(fns: dict[str, Callable[[], object]], rounds: int = 3) -> dict[str, float]:
+    """Median seconds of each fn, run in interleaved rounds (a, b, c, a, b, c, ...) so that
+    load from elsewhere on a shared machine falls on all of them alike."""
+    runs: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            runs[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in runs.items()}
 
 
 def make_clip(folder: Path, size: tuple[int, int]) -> Path:
@@ -65,18 +69,23 @@ def bench(size_name: str, folder: Path) -> list[tuple[str, float, str]]:
     config = EvaluateConfig(identity=False)
     label = f"{size[0]}x{size[1]}, {SECONDS} s at {FPS} fps"
 
-    decode = timed(lambda: sum(1 for _ in iter_video(clip)))
-    detect = timed(lambda: detector.detect_video(iter_video(clip), FPS, *size))
-    flicker = timed(lambda: warping_error(iter_video(clip)))
-    plain = timed(lambda: evaluate_clip(clip, target, animator=animator, config=config))
-    truth = timed(lambda: evaluate_clip(clip, target, animator=animator, config=config,
-                                        ground_truth=clip))
+    t = timed_rounds({
+        "decode": lambda: sum(1 for _ in iter_video(clip)),
+        "detect": lambda: detector.detect_video(iter_video(clip), FPS, *size),
+        "flicker": lambda: warping_error(iter_video(clip)),
+        "plain": lambda: evaluate_clip(clip, target, animator=animator, config=config),
+        "truth": lambda: evaluate_clip(clip, target, animator=animator, config=config,
+                                       ground_truth=clip),
+    })
+    base = t["detect"]
     return [
-        (f"{label}: decode only", decode, ""),
-        (f"{label}: decode + pose detection (baseline)", detect, "1.00"),
-        (f"{label}: decode + flicker only", flicker, ""),
-        (f"{label}: evaluate (pose, jitter, flicker, sync)", plain, f"{plain / detect:.2f}"),
-        (f"{label}: evaluate + ground truth (L1, PSNR, SSIM)", truth, f"{truth / detect:.2f}"),
+        (f"{label}: decode only", t["decode"], ""),
+        (f"{label}: decode + pose detection (baseline)", base, "1.00"),
+        (f"{label}: decode + flicker only", t["flicker"], ""),
+        (f"{label}: evaluate (pose, jitter, flicker, sync)", t["plain"],
+         f"{t['plain'] / base:.2f}"),
+        (f"{label}: evaluate + ground truth (L1, PSNR, SSIM)", t["truth"],
+         f"{t['truth'] / base:.2f}"),
     ]
 
 

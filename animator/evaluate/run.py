@@ -199,15 +199,20 @@ def make_target(animator, *, portrait: str | Path | None, poses: str | Path | Po
 
 
 def _truth_frames(path: Path, fps: float, framing: Framing, portrait_size, size,
-                  skip: int) -> Iterator[np.ndarray]:
-    """Ground-truth frames on the clip's canvas: the portrait's framing when the truth has
-    the portrait's size (self-driven reconstruction), else a plain resize."""
+                  start: int) -> Iterator[np.ndarray]:
+    """Ground-truth frames from frame `start` on, on the clip's canvas: cropped like the
+    portrait when they have its shape (self-driven reconstruction: the portrait is one of
+    them, perhaps downscaled on reading), else simply resized."""
+    pw, ph = portrait_size
     for i, frame in enumerate(iter_video(path, fps=fps)):
-        if i < skip:
+        if i < start:
             continue
-        if (frame.shape[1], frame.shape[0]) == portrait_size:
+        h, w = frame.shape[:2]
+        if abs(w / h - pw / ph) < 0.01 * pw / ph:
+            if (w, h) != (pw, ph):
+                frame = cv2.resize(frame, (pw, ph), interpolation=cv2.INTER_AREA)
             yield framing.image(frame)
-        elif (frame.shape[1], frame.shape[0]) == size:
+        elif (w, h) == size:
             yield frame
         else:
             yield cv2.resize(frame, size, interpolation=cv2.INTER_AREA)

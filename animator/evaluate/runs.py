@@ -89,9 +89,11 @@ def collect_runs(paths: list[Path], *, image: Path | None, poses: Path | None,
 
 
 def run_jobs(jobs_path: Path, out_dir: Path,
-             make_animator: Callable[[str | None], Any]) -> list[Run]:
+             make_animator: Callable[[str | None], Any]) -> list[Run] | None:
     """Render a jobs file through `batch`, one output folder per preset; the finished jobs
-    as runs (failed jobs are reported by `batch`'s summary and left out)."""
+    as runs (failed jobs are reported by `batch`'s summary and left out). Under
+    `accelerate launch` the other processes render their share and get None: the main
+    process evaluates."""
     from animator.batch import load_jobs, run_batch
 
     try:
@@ -125,7 +127,7 @@ def run_jobs(jobs_path: Path, out_dir: Path,
         load_jobs(checked)  # every line's error before any rendering
     finally:
         checked.unlink()
-    runs = []
+    runs, main = [], True
     for preset, specs in by_preset.items():
         folder = out_dir / (preset or "default").replace(":", "_").replace("/", "_")
         part = out_dir / f".jobs.{folder.name}.jsonl"
@@ -136,12 +138,15 @@ def run_jobs(jobs_path: Path, out_dir: Path,
         finally:
             part.unlink()
         if summary is None:  # another accelerate process: the main one evaluates
+            main = False
             continue
         for job, record in zip(jobs, summary["results"], strict=True):
             if record["ok"]:
                 runs.append(Run(folder / job.out, f"{folder.name}/{job.out}", job.image,
                                 driving=job.driving, fps=job.fps, start=job.start, end=job.end,
                                 retarget=job.retarget))
+    if not main:
+        return None
     if not runs:
         raise InputError(f"No job of {jobs_path} finished; see the summary.json files in "
                          f"{out_dir}.")
