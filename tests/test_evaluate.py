@@ -461,12 +461,19 @@ def test_readme_commands_animate_then_evaluate(tmp_path):
     assert all(r["sync"]["duration_error"] == pytest.approx(0, abs=0.02) for r in detail)
 
     (tmp_path / "poses.json").rename(tmp_path / "wave.json")
-    # The pose file beside the clip is found without --poses (in-process: same code path).
-    assert main(["evaluate", str(tmp_path / "wave.mp4"), "--image",
+    # A folder of clips, each with its pose file beside it (in-process: same code path).
+    assert main(["evaluate", str(tmp_path), "--image",
                  str(ROOT / "assets/portraits/astronaut.jpg"), "--out-dir",
                  str(tmp_path / "again"), "--html"]) == 0
     page = (tmp_path / "again" / "report.html").read_text()
-    assert "<table" in page and "assets/wave.mp4_per_frame.png" in page
+    assert "<table" in page and f"{tmp_path.name}/wave.mp4" in page
+    assert (tmp_path / "again" / "assets" / f"{tmp_path.name}_wave.mp4_per_frame.png").is_file()
+    # A batch output folder brings each job's own portrait and motion.
+    assert main(["evaluate", str(tmp_path / "comparison" / "tiny"), "--out-dir",
+                 str(tmp_path / "folder")]) == 0
+    again = json.loads((tmp_path / "folder" / "metrics.json").read_text())
+    assert [r["name"] for r in again] == ["tiny/seed1.mp4", "tiny/unsmoothed.mp4"]
+    assert "default retargeting" in " ".join(again[1]["notes"])
 
 
 def test_cli_driving_video_derives_target_and_checks_audio_sync(tmp_path, driving_path,

@@ -56,8 +56,9 @@ def _from_batch_folder(folder: Path) -> list[Run]:
             runs.append(Run(folder / record["out"], f"{folder.name}/{record['out']}",
                             Path(record["image"]), driving=record["driving"], notes=[
                                 "Target poses derived again with default retargeting over the "
-                                "whole driving input (summary.json keeps no settings); "
-                                "evaluate with --jobs to use each job's own."]))
+                                "whole driving input, at the clip's fps (summary.json keeps no "
+                                "start, end or retargeting settings); evaluate with --jobs to "
+                                "use each job's own."]))
     if not runs:
         raise InputError(f"No finished job in {folder / 'summary.json'}: nothing to evaluate.")
     return runs
