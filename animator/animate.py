@@ -174,6 +174,12 @@ class Animator:
         self._generate_lock = threading.Lock()
 
     @property
+    def detector_notices(self) -> list[str]:
+        """What the detector choice left to say (e.g. a fallback to MediaPipe); every job's
+        notices include it."""
+        return list(self._detector_notices)
+
+    @property
     def loaded(self) -> bool:
         return self._loaded is not None
 
@@ -391,7 +397,7 @@ class Animator:
         progress(0.9, "Retargeting to the portrait's body")
         result = retarget(drive.poses, ref, retarget_config or RetargetConfig())
         progress(1.0, "Poses ready")
-        notices = self._detector_notices + notices + drive.notices + result.notices
+        notices = self.detector_notices + notices + drive.notices + result.notices
         return Prepared(image, ref, drive, result, notices)
 
     # --- pose preview ----------------------------------------------------------------------

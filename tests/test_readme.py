@@ -136,6 +136,58 @@ def check_animate(command: str, scratch: Path) -> None:
     assert probe_video(scratch / "compare.mp4").num_frames > 0
 
 
+def check_evaluate(command: str, scratch: Path) -> None:
+    """The animate line above made wave.mp4 and wave.json; the tiny preset paints noise, so
+    nobody is found in any frame, and the report says so."""
+    done = run(command, scratch)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = scratch / "evaluation"
+    rows = json.loads((out / "metrics.json").read_text())
+    frames = probe_video(scratch / "wave.mp4").num_frames
+    assert len(rows) == 1 and rows[0]["frames"] == frames
+    assert rows[0]["pose"]["lost_frames"] == list(range(frames))
+    assert rows[0]["sync"]["duration_error"] == pytest.approx(0, abs=0.02)
+    assert rows[0]["flicker"] > 5
+    report = (out / "report.md").read_text()
+    assert "| wave.mp4 |" in report
+    for picture in ("wave.mp4_frames.png", "wave.mp4_per_frame.png"):
+        assert f"assets/{picture}" in report and (out / "assets" / picture).stat().st_size
+    header = (out / "metrics.csv").read_text().splitlines()[0]
+    assert "pck_0_1" in header and "flicker" in header
+    # The README's other inputs: a folder of clips, each with its pose file beside it.
+    from animator.cli import main
+
+    clips = scratch / "clips"
+    clips.mkdir()
+    for name in ("wave.mp4", "wave.json"):
+        (clips / name).write_bytes((scratch / name).read_bytes())
+    assert main(["evaluate", str(clips), "--image", str(ROOT / "assets/portraits/astronaut.jpg"),
+                 "--out-dir", str(scratch / "again"), "--html"]) == 0
+    page = (scratch / "again" / "report.html").read_text()
+    assert "<table" in page and "clips/wave.mp4" in page
+    assert (scratch / "again" / "assets" / "clips_wave.mp4_per_frame.png").is_file()
+
+
+def check_evaluate_jobs(command: str, scratch: Path) -> None:
+    """The jobs go through batch (one folder per preset) into one table; a batch output
+    folder given alone brings each job's own portrait and motion."""
+    from animator.cli import main
+
+    done = run(command, scratch)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = (scratch / "comparison" / "metrics.csv").read_text().splitlines()
+    assert len(rows) == 3 and all(r.startswith("default/job000") for r in rows[1:])
+    batch = scratch / "comparison" / "default"
+    summary = json.loads((batch / "summary.json").read_text())
+    detail = json.loads((scratch / "comparison" / "metrics.json").read_text())
+    assert summary["done"] == 2
+    assert [r["frames"] for r in detail] == [r["frames"] for r in summary["results"]]
+    assert all(r["sync"]["duration_error"] == pytest.approx(0, abs=0.02) for r in detail)
+    assert main(["evaluate", str(batch), "--out-dir", str(scratch / "folder")]) == 0
+    again = json.loads((scratch / "folder" / "metrics.json").read_text())
+    assert [r["name"] for r in again] == ["default/job0000.mp4", "default/job0001.mp4"]
+
+
 def check_list_motions(command: str, scratch: Path) -> None:
     done = run(command, scratch)
     assert done.returncode == 0 and "arm_circles" in done.stdout
@@ -188,7 +240,8 @@ CHECKS = {
     ".venv/bin/python -m animator pose --image assets/portraits/astronaut.jpg --video "
     "assets/driving/astronaut_sway.mp4 --out preview.mp4 --json poses.json": check_pose,
     ".venv/bin/python -m animator animate --image assets/portraits/astronaut.jpg --motion wave "
-    "--preset tiny --fps 10 --out wave.mp4 --comparison compare.mp4": check_animate,
+    "--preset tiny --fps 10 --out wave.mp4 --comparison compare.mp4 --json wave.json":
+        check_animate,
     ".venv/bin/python -m animator --list-motions": check_list_motions,
     ".venv/bin/python -m animator people assets/driving/astronaut_sway.mp4 --out people.png":
         check_people,
@@ -201,6 +254,10 @@ CHECKS = {
     "animator.train --config train.yaml": check_train_processes,
     ".venv/bin/python -m animator train --config train.yaml resume_from=latest":
         check_train_resume,
+    ".venv/bin/python -m animator evaluate wave.mp4 --image assets/portraits/astronaut.jpg "
+    "--poses wave.json --out-dir evaluation": check_evaluate,
+    ".venv/bin/python -m animator evaluate --jobs jobs.jsonl --out-dir comparison":
+        check_evaluate_jobs,
 }
 
 
