@@ -16,6 +16,7 @@ docstring suggests and decodes in spatial tiles on a GPU, so segment ends never 
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -63,7 +64,21 @@ def pipeline_folder(preset: WanPreset, *, weights_dir: str | Path | None = None,
         if missing:
             raise _not_there(preset, folder, missing, "files")
         return folder
-    return hub.fetch(preset.files, allow_download=allow_download, progress=progress)
+    with _naming_the_download(preset):
+        return hub.fetch(preset.files, allow_download=allow_download, progress=progress)
+
+
+@contextlib.contextmanager
+def _naming_the_download(preset: WanPreset, fast: bool = False):
+    """hub's "not on this machine" message, with the download command of this preset (the
+    command's default preset is an SVD one)."""
+    try:
+        yield
+    except InputError as error:
+        command = f"python -m animator download --preset {preset.name}" + (
+            " --fast" if fast else "")
+        text = str(error).replace("`python -m animator download`", f"`{command}`")
+        raise InputError(text) from error
 
 
 def lora_file(preset: WanPreset, *, weights_dir: str | Path | None = None,
@@ -75,7 +90,8 @@ def lora_file(preset: WanPreset, *, weights_dir: str | Path | None = None,
         if not path.is_file():
             raise _not_there(preset, Path(weights_dir), [name], "the fast option's LoRA")
         return path
-    return hub.fetch(preset.lora, allow_download=allow_download, progress=progress) / name
+    with _naming_the_download(preset, fast=True):
+        return hub.fetch(preset.lora, allow_download=allow_download, progress=progress) / name
 
 
 def download(name: str, *, weights_dir: str | Path | None = None, fast: bool = False,
