@@ -106,3 +106,23 @@ def test_api_takes_the_wan_settings_as_keyword_arguments(tiny_wan, portrait_path
         assert json.loads(settings)["window"] == 8
     finally:
         demo.close()
+
+
+def test_a_gpu_big_enough_for_wan_is_said_and_offered(monkeypatch):
+    import torch
+
+    class Card:
+        def __init__(self, gb):
+            self.total_memory = gb * 1e9
+
+    gpu = app.Animator("tiny", device="cpu")
+    gpu.device = "cuda"  # as if started on a GPU machine
+    for gb, words in ((141, "memory mode none"), (24, "memory mode model with fp8"),
+                      (8, None)):
+        monkeypatch.setattr(torch.cuda, "get_device_properties", lambda d, gb=gb: Card(gb))
+        text = app.device_notice(gpu, "stableanimator")
+        if words is None:
+            assert "wan-animate" not in text, text
+        else:
+            assert "big enough for `wan-animate`" in text and words in text, text
+    assert "big enough" not in app.device_notice(gpu, "wan-animate")  # it is the one running
