@@ -58,7 +58,8 @@ def _add_driving_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start", type=float, default=0.0, help="start time in seconds")
     parser.add_argument("--end", type=float, default=None, help="end time in seconds")
     parser.add_argument("--fps", type=float, default=None,
-                        help="frames per second taken from the driving video (default: its own)")
+                        help="frames per second taken from the driving video (default: its own; "
+                        "30 with wan-animate)")
     parser.add_argument("--pose-backend", default="auto", choices=["auto", "dwpose", "mediapipe"])
     parser.add_argument("--weights-dir", type=Path, default=None,
                         help="folder with local model files (e.g. DWPose ONNX)")
