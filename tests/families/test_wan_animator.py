@@ -155,3 +155,16 @@ def test_cli_flags_reach_the_settings_and_the_load_options(loads, portrait_path,
     assert main(["animate", "--image", str(portrait_path), "--motion", "wave", "--preset",
                  "wan-animate", "--device", "cpu", "--carry-frames", "5", "--segment-length",
                  "9", "--out", str(out)]) == 2  # 9 <= 2 x 5: refused with a message
+
+
+def test_batch_jobs_take_the_wan_settings(tmp_path):
+    from animator.batch import load_jobs
+
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text('{"image": "a.jpg", "motion": "wave", "prompt": "a person waves", '
+                    '"mode": "animate", "segment_frame_length": 81}\n')
+    assert load_jobs(jobs)[0].generation == {"prompt": "a person waves", "mode": "animate",
+                                             "segment_frame_length": 81}
+    jobs.write_text('{"image": "a.jpg", "motion": "wave", "promt": "x"}\n')
+    with pytest.raises(InputError, match="unknown key.*promt"):
+        load_jobs(jobs)
