@@ -14,6 +14,7 @@ import functools
 import json
 import logging
 import os
+import secrets
 import threading
 
 import spaces  # ZeroGPU needs it imported before torch
@@ -251,7 +252,8 @@ def build_demo(animator: Animator) -> gr.Blocks:
                 wan_steps(preset, False):
             del preset_tuned["num_inference_steps"]  # left at the model's: the LoRA's own
         fps = preset_tuned.pop("output_fps", float(settings["fps"]) if not wan else None)
-        seed = None if settings["randomize_seed"] else int(settings["seed"])
+        # a new seed per run when asked (None would mean the preset's own, a fixed one)
+        seed = secrets.randbelow(2**31) if settings["randomize_seed"] else int(settings["seed"])
         if wan:
             generation = {
                 **_size(settings["resolution"]), **preset_tuned, "seed": seed,

@@ -96,6 +96,11 @@ def test_api_takes_the_wan_settings_as_keyword_arguments(tiny_wan, portrait_path
                 used["num_inference_steps"], seed) == ("wan-animate", "a person waves", 9, 1,
                                                        "5")
         assert tiny_wan[-1] == {"memory": "model", "fp8": True, "fast": False}
+        seeds = {client.predict(portrait=handle_file(str(portrait_path)), motion="wave",
+                                end=0.1, preset="wan-animate", resolution="16x16",
+                                segment_length=9, steps=1, randomize_seed=True,
+                                api_name="/animate")[2] for _ in range(2)}
+        assert len(seeds) == 2 and "42" not in seeds  # a new seed each run, not the default
         with pytest.raises(Exception, match="4N"):
             client.predict(portrait=handle_file(str(portrait_path)), motion="wave", end=0.2,
                            preset="wan-animate", segment_length=11, api_name="/animate")
