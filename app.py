@@ -14,6 +14,7 @@ import functools
 import json
 import logging
 import os
+import secrets
 import threading
 
 import spaces  # ZeroGPU needs it imported before torch
@@ -22,12 +23,13 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
+from animator import families  # noqa: E402
 from animator.animate import Animator  # noqa: E402
 from animator.config import GENERATION_CHOICES, InputLimits, RetargetConfig  # noqa: E402
 from animator.errors import Cancelled, InputError  # noqa: E402
-from animator.estimate import describe_seconds, estimate_cpu_seconds  # noqa: E402
+from animator.estimate import describe_seconds  # noqa: E402
 from animator.pose.motions import MOTIONS  # noqa: E402
-from animator.weights import PRESETS, get_preset  # noqa: E402
+from animator.weights import get_preset  # noqa: E402
 
 log = logging.getLogger("animator.app")
 NO_MOTION = "none"
@@ -37,6 +39,13 @@ EXAMPLES = [["assets/portraits/astronaut.jpg", "assets/driving/astronaut_sway.mp
             ["assets/portraits/astronaut.jpg", None, "wave"]]
 MULTIPLIER_GROUPS = ("head", "arms", "legs", "hands")
 GPU_SECONDS = 300  # ZeroGPU time slot asked for one generation
+WAN = "wan-animate"
+# Controls only the SVD presets use, and only the Wan family uses (shown per preset).
+SVD_ONLY = ("min_guidance", "max_guidance", "window", "overlap", "pose_strength",
+            "identity_strength", "decode_chunk", "cfg_mode", "schedule", "window_noise",
+            "generator_device")
+WAN_ONLY = ("prompt", "mode", "area", "segment_length", "carry_frames", "guidance",
+            "mask_source", "memory", "fp8", "fast")
 STOPPED = "**Stopped.** The generation was cancelled; its files were removed."
 
 
@@ -106,24 +115,70 @@ def _people(settings: dict) -> dict:
     return chosen
 
 
+def _is_wan(preset_name: str) -> bool:
+    return families.family_of(preset_name) == "wan"
+
+
+def _cpu_estimate(preset_name: str) -> tuple[str, str]:
+    """(the real preset the estimate is for, the clip it is for and how long it would take
+    on this CPU), for either family."""
+    if _is_wan(preset_name):
+        from animator.families.wan import get_preset as wan_preset
+
+        fps = wan_preset(preset_name).defaults.fps
+        seconds = families.estimate_cpu_seconds(preset_name, int(4 * fps), 1280, 720)
+        return preset_name, f"a 4-second clip at {fps:g} fps (1280x720) would take " \
+                            f"{describe_seconds(seconds)}"
+    preset = get_preset(preset_name)
+    real = preset if preset.base is not None else get_preset("stableanimator")
+    seconds = families.estimate_cpu_seconds(real.name, int(4 * 15), real.defaults.width,
+                                            real.defaults.height)
+    return real.name, f"a 4-second clip at 15 fps would take {describe_seconds(seconds)}"
+
+
+def wan_fits(device: str) -> str | None:
+    """The lightest memory mode in which wan-animate's weights fit this GPU (with room for
+    the activations), or None (no GPU, or too small)."""
+    if not device.startswith("cuda"):
+        return None
+    import torch
+
+    from animator.families.wan import cost
+
+    total = torch.cuda.get_device_properties(torch.device(device)).total_memory
+    for mode, fp8 in (("none", False), ("none", True), ("model", False), ("model", True),
+                      ("group", False), ("group", True)):
+        if 1.25 * cost.weight_memory(mode, fp8) < total:
+            return f"memory mode {mode}" + (" with fp8" if fp8 else "")
+    return None
+
+
 def device_notice(animator: Animator, preset_name: str) -> str:
     """What the page says about speed before anyone presses Generate."""
-    preset = get_preset(preset_name)
     no_gpu = animator.device == "cpu"
     if no_gpu:
-        real = preset if preset.base is not None else get_preset("stableanimator")
-        seconds = estimate_cpu_seconds(int(4 * 15), real.defaults)
-        cpu = (f"**No GPU here.** Generation with the real `{real.name}` weights needs a GPU: "
-               f"on this machine's CPU a 4-second clip at 15 fps would take "
-               f"{describe_seconds(seconds)}. Pose preview works fully on the CPU.")
-    if preset.name == "tiny":
+        real, estimate = _cpu_estimate(preset_name)
+        cpu = (f"**No GPU here.** Generation with the real `{real}` weights needs a GPU: "
+               f"on this machine's CPU {estimate}. Pose preview works fully on the CPU.")
+    if preset_name == "tiny":
         tiny = ("The `tiny` preset runs a miniature model with random weights in seconds on "
                 "any CPU. Its output is noise: it checks the whole path, not the look.")
         return f"{cpu} {tiny}" if no_gpu else (
             f"**Smoke-test preset:** {tiny} Pick a real preset for real animations.")
     if no_gpu:
         return f"{cpu} Pick the `tiny` preset for a quick smoke test of the whole path."
-    return f"Running `{preset.name}` on `{animator.device}`. {preset.description}"
+    if _is_wan(preset_name):
+        from animator.families.wan import get_preset as wan_preset
+
+        description = wan_preset(preset_name).description
+    else:
+        description = get_preset(preset_name).description
+    running = f"Running `{preset_name}` on `{animator.device}`. {description}"
+    fits = None if _is_wan(preset_name) else wan_fits(animator.device)
+    if fits:
+        running += (f" This GPU is big enough for `{WAN}` (Wan2.2-Animate-14B, {fits}): "
+                    "pick it under Preset.")
+    return running
 
 
 def _size(resolution: str) -> dict:
@@ -147,8 +202,11 @@ def _portrait(portrait) -> str:
 
 def build_demo(animator: Animator) -> gr.Blocks:
     """The page; every handler delegates to `animator`."""
-    page_preset = get_preset(animator.preset)  # the preset the page opens with
-    presets = list(dict.fromkeys([*PRESETS, animator.preset]))  # + a local: one if started so
+    page_name = animator.preset  # the page opens with this preset's controls
+    page_wan = _is_wan(page_name)
+    # the SVD controls start at the page's SVD preset's values (stableanimator's for Wan)
+    page_preset = get_preset("stableanimator" if page_wan else animator.preset)
+    presets = list(dict.fromkeys([*families.preset_names(), animator.preset]))  # + local:
 
     @_user_errors
     def extract_pose(portrait, video=None, progress=gr.Progress(track_tqdm=True), **settings):
@@ -196,28 +254,52 @@ def build_demo(animator: Animator) -> gr.Blocks:
         preset = settings["preset"]
         animator.use_preset(preset)
         animator.set_low_memory(bool(settings["low_memory"]))
-        preset_tuned = {
-            "num_inference_steps": int(settings["steps"]),
-            "min_guidance_scale": float(settings["min_guidance"]),
-            "max_guidance_scale": float(settings["max_guidance"]),
-            "window": int(settings["window"]), "overlap": int(settings["overlap"]),
-            "decode_chunk_size": int(settings["decode_chunk"]),
-            "window_noise": settings["window_noise"],
-            "generator_device": settings["generator_device"],
-        }
-        if preset != page_preset.name:
+        wan = _is_wan(preset)
+        if wan:
+            animator.set_load_options(memory=settings["memory"], fp8=bool(settings["fp8"]),
+                                      fast=bool(settings["fast"]))
+            preset_tuned = {"num_inference_steps": int(settings["steps"]),
+                            "output_fps": float(settings["fps"])}
+        else:
+            animator.set_load_options()
+            preset_tuned = {
+                "num_inference_steps": int(settings["steps"]),
+                "min_guidance_scale": float(settings["min_guidance"]),
+                "max_guidance_scale": float(settings["max_guidance"]),
+                "window": int(settings["window"]), "overlap": int(settings["overlap"]),
+                "decode_chunk_size": int(settings["decode_chunk"]),
+                "window_noise": settings["window_noise"],
+                "generator_device": settings["generator_device"],
+            }
+        if preset != page_name:
             # An API call that names another preset but leaves these at the page's values
             # gets that preset's own defaults (on the page, choosing a preset sets them).
-            preset_tuned = {k: v for k, v in preset_tuned.items()
-                            if v != getattr(page_preset.defaults, k)}
-        generation = {
-            **_size(settings["resolution"]), **preset_tuned,
-            "pose_strength": float(settings["pose_strength"]),
-            "identity_strength": float(settings["identity_strength"]),
-            "cfg_mode": settings["cfg_mode"], "sigma_schedule": settings["schedule"],
-            "seed": None if settings["randomize_seed"] else int(settings["seed"]),
-        }
-        options = dict(generation=generation, fps=float(settings["fps"]),
+            preset_tuned = {k: v for k, v in preset_tuned.items() if v != page_values[k]}
+        if wan and settings["fast"] and preset_tuned.get("num_inference_steps") == \
+                wan_steps(preset, False):
+            del preset_tuned["num_inference_steps"]  # left at the model's: the LoRA's own
+        fps = preset_tuned.pop("output_fps", float(settings["fps"]) if not wan else None)
+        # a new seed per run when asked (None would mean the preset's own, a fixed one)
+        seed = secrets.randbelow(2**31) if settings["randomize_seed"] else int(settings["seed"])
+        if wan:
+            generation = {
+                **_size(settings["resolution"]), **preset_tuned, "seed": seed,
+                "prompt": settings["prompt"] or "", "mode": settings["mode"],
+                "resolution": settings["area"],
+                "segment_frame_length": int(settings["segment_length"]),
+                "prev_segment_conditioning_frames": int(settings["carry_frames"]),
+                "guidance_scale": float(settings["guidance"]),
+                "mask_source": settings["mask_source"],
+            }
+        else:
+            generation = {
+                **_size(settings["resolution"]), **preset_tuned,
+                "pose_strength": float(settings["pose_strength"]),
+                "identity_strength": float(settings["identity_strength"]),
+                "cfg_mode": settings["cfg_mode"], "sigma_schedule": settings["schedule"],
+                "seed": seed,
+            }
+        options = dict(generation=generation, fps=fps,
                        retarget_config=_retarget_config(settings), **_span(settings),
                        **_people(settings))
         result = _generate(portrait, driving, options,
@@ -256,11 +338,30 @@ def build_demo(animator: Animator) -> gr.Blocks:
             cancel.set()
 
     def preset_defaults(preset_name):
-        """Controls follow the chosen preset's defaults."""
-        d = get_preset(preset_name).defaults
-        return (d.num_inference_steps, d.min_guidance_scale, d.max_guidance_scale, d.window,
-                d.overlap, d.decode_chunk_size, d.window_noise, d.generator_device,
-                device_notice(animator, preset_name))
+        """Controls follow the chosen preset: its family's controls shown, its defaults."""
+        wan = _is_wan(preset_name)
+        d = get_preset("stableanimator" if wan else preset_name).defaults
+        svd = {"min_guidance": d.min_guidance_scale, "max_guidance": d.max_guidance_scale,
+               "window": d.window, "overlap": d.overlap, "decode_chunk": d.decode_chunk_size,
+               "window_noise": d.window_noise, "generator_device": d.generator_device}
+        updates = [gr.update(value=wan_steps(preset_name, False) if wan
+                             else d.num_inference_steps),
+                   gr.update(value=30 if wan else 15)]
+        updates += [gr.update(visible=not wan, **({"value": svd[name]} if name in svd else {}))
+                    for name in SVD_ONLY]
+        updates += [gr.update(visible=wan, **({"value": False} if name == "fast" else {}))
+                    for name in WAN_ONLY]
+        return (*updates, device_notice(animator, preset_name))
+
+    def wan_steps(preset_name, fast):
+        from animator.families.wan import get_preset as wan_preset
+
+        w = wan_preset(preset_name)
+        return (w.fast if fast else w.defaults).num_inference_steps
+
+    def fast_steps(preset_name, fast, steps):
+        """The fast LoRA's own steps when it is ticked, the model's when it is not."""
+        return wan_steps(preset_name, bool(fast)) if _is_wan(preset_name) else steps
 
     def preview_example(portrait, video, motion, progress=gr.Progress(track_tqdm=True)):
         return extract_pose(portrait, video, progress=progress,
@@ -268,6 +369,8 @@ def build_demo(animator: Animator) -> gr.Blocks:
 
     defaults = RetargetConfig()
     gen = page_preset.defaults
+    wan_settings = {s.name: s for s in (*families.settings_of(WAN),
+                                        *families.load_options_of(WAN))}
     with gr.Blocks(title="Animator: pose-driven image animation",
                    delete_cache=(1800, 3600)) as demo:
         gr.Markdown(
@@ -326,12 +429,14 @@ def build_demo(animator: Animator) -> gr.Blocks:
                                          elem_id="preset")
                     resolution = gr.Dropdown(SIZES, value=AUTO_SIZE, label="Resolution (WxH)",
                                              allow_custom_value=True)
-                    fps = gr.Slider(5, 30, 15, step=1, label="Output frames per second")
+                    fps = gr.Slider(5, 30, 30 if page_wan else 15, step=1,
+                                    label="Output frames per second")
                     with gr.Row():
                         seed = gr.Number(gen.seed if gen.seed is not None else 42, label="Seed",
                                          precision=0)
                         randomize_seed = gr.Checkbox(False, label="Randomize seed")
-                    steps = gr.Slider(1, 50, gen.num_inference_steps, step=1, label="Steps")
+                    steps = gr.Slider(1, 50, wan_steps(animator.preset, False) if page_wan
+                                      else gen.num_inference_steps, step=1, label="Steps")
                     with gr.Row():
                         min_guidance = gr.Slider(1, 10, gen.min_guidance_scale, step=0.1,
                                                  label="Guidance (first frame)")
@@ -365,6 +470,35 @@ def build_demo(animator: Animator) -> gr.Blocks:
                             label="Seed's noise drawn on (cuda/auto = the public scripts' "
                             "seeds on a GPU)")
                         low_memory = gr.Checkbox(animator.low_memory, label="Low-memory mode")
+                    w = wan_settings  # the Wan family's controls (shown for its presets)
+                    prompt = gr.Textbox("", label="Prompt (optional)", visible=page_wan,
+                                        placeholder="e.g. a person dances on a stage",
+                                        elem_id="prompt")
+                    mode = gr.Radio(list(w["mode"].choices), value=w["mode"].default,
+                                    label="Mode (replace = the portrait's character in the "
+                                    "driving footage)", visible=page_wan, elem_id="wan_mode")
+                    area = gr.Radio(list(w["resolution"].choices),
+                                    value=w["resolution"].default, visible=page_wan,
+                                    label="Generation area (with Resolution auto)")
+                    segment_length = gr.Slider(5, 121, w["segment_frame_length"].default,
+                                               step=4, visible=page_wan,
+                                               label="Segment length (frames, 4N+1)",
+                                               elem_id="segment_length")
+                    carry_frames = gr.Radio(list(w["prev_segment_conditioning_frames"].choices),
+                                            value=w["prev_segment_conditioning_frames"].default,
+                                            visible=page_wan,
+                                            label="Frames carried between segments")
+                    guidance = gr.Slider(1, 10, w["guidance_scale"].default, step=0.1,
+                                         visible=page_wan, label="Guidance (1 = off)")
+                    mask_source = gr.Radio(list(w["mask_source"].choices),
+                                           value=w["mask_source"].default, visible=page_wan,
+                                           label="Replace mode: person mask from")
+                    memory = gr.Radio(list(w["memory"].choices), value=w["memory"].default,
+                                      visible=page_wan, label="Memory mode (group = 24 GB cards)")
+                    fp8 = gr.Checkbox(False, label="fp8 weights (half the memory)",
+                                      visible=page_wan)
+                    fast = gr.Checkbox(False, label="Fast: 4-step LoRA", visible=page_wan,
+                                       elem_id="fast")
                 with gr.Row():
                     generate_btn = gr.Button("Generate", variant="primary", elem_id="generate")
                     stop_btn = gr.Button("Stop", variant="stop", elem_id="stop")
@@ -398,7 +532,17 @@ def build_demo(animator: Animator) -> gr.Blocks:
             "identity_strength": identity_strength, "decode_chunk": decode_chunk,
             "cfg_mode": cfg_mode, "schedule": schedule, "window_noise": window_noise,
             "generator_device": generator_device, "low_memory": low_memory,
+            "prompt": prompt, "mode": mode, "area": area, "segment_length": segment_length,
+            "carry_frames": carry_frames, "guidance": guidance, "mask_source": mask_source,
+            "memory": memory, "fp8": fp8, "fast": fast,
         }
+        for name in SVD_ONLY:  # a page opened with a Wan preset hides the SVD controls
+            generate_inputs[name].visible = not page_wan
+        # the API's defaults, to tell a setting left alone from a chosen one
+        page_values = {"num_inference_steps": steps.value, "output_fps": fps.value,
+                       **{k: getattr(gen, k) for k in (
+                           "min_guidance_scale", "max_guidance_scale", "window", "overlap",
+                           "decode_chunk_size", "window_noise", "generator_device")}}
         portrait.change(show_portrait, portrait, [portrait_view, person],
                         api_visibility="private")
         video.change(show_driving, [video, start], [driving_view, driving_person],
@@ -417,9 +561,10 @@ def build_demo(animator: Animator) -> gr.Blocks:
                        api_visibility="private")
         demo.unload(client_left)
         preset.change(preset_defaults, preset,
-                      [steps, min_guidance, max_guidance, window, overlap, decode_chunk,
-                       window_noise, generator_device, notice],
+                      [steps, fps, *(generate_inputs[n] for n in (*SVD_ONLY, *WAN_ONLY)),
+                       notice],
                       api_visibility="private")
+        fast.change(fast_steps, [preset, fast, steps], steps, api_visibility="private")
     return demo
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import secrets
 import shutil
 import tempfile
 import threading
@@ -19,16 +18,18 @@ import time
 import zipfile
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from animator.config import GENERATION_CHOICES, GenerationConfig, InputLimits, RetargetConfig
+from animator import families
+from animator.config import InputLimits, RetargetConfig
 from animator.errors import Cancelled, InputError
 from animator.estimate import describe_seconds
-from animator.framing import Framing, choose_size
+from animator.families.base import GenerationInputs
+from animator.families.svd.generator import MAX_OUTPUT_SIDE  # noqa: F401 (kept importable)
 from animator.pose.detect import check_person_index, keypoint_box, make_detector
 from animator.pose.motions import list_motions, make_motion
 from animator.pose.people import draw_numbered_boxes
@@ -50,7 +51,6 @@ Progress = Callable[[float, str], None]
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".gif")
 DETECTION_MAX_SIDE = 640  # driving frames are detected (and previewed) at this size
 PREVIEW_HEIGHT = 512
-MAX_OUTPUT_SIDE = 2048  # largest custom output width or height
 
 
 def _no_progress(fraction: float, desc: str) -> None:
@@ -137,8 +137,10 @@ class Animation:
 class Animator:
     """Portrait + driving motion -> poses -> animated clip.
 
-    Pose work happens on the CPU and needs no download. The generator (a preset from
-    `animator.weights`) is loaded on first use by `load()`, once, whichever thread asks first.
+    Pose work happens on the CPU and needs no download. The generator (a preset of any
+    family in `animator.families`) is loaded on first use by `load()`, once, whichever
+    thread asks first. `load_options` are family load options (`families.load_options_of`:
+    the Wan memory mode, fp8, fast); those a preset's family lacks are ignored while unset.
     """
 
     def __init__(
@@ -154,11 +156,13 @@ class Animator:
         work_dir: str | Path | None = None,
         pose_cache_size: int = 16,
         job_ttl: float = 3600.0,
+        load_options: Mapping[str, Any] | None = None,
     ):
         self.preset = preset
         self.device = _resolve_device(device)
         self.dtype = dtype
         self.low_memory = low_memory
+        self.load_options = {k: v for k, v in (load_options or {}).items() if v is not None}
         self.limits = limits or InputLimits()
         self.pose_backend = pose_backend
         self.weights_dir = weights_dir
@@ -185,9 +189,7 @@ class Animator:
 
     def use_preset(self, name: str) -> None:
         """Switch presets; the previous generator is dropped (one is held at a time)."""
-        from animator.weights import get_preset
-
-        get_preset(name)  # refuses an unknown name with the list of known ones
+        families.family_of(name)  # refuses an unknown name with the list of known ones
         if name != self.preset:
             with self._load_lock:
                 self.preset, self._loaded = name, None
@@ -199,6 +201,15 @@ class Animator:
         if low_memory != self.low_memory:
             with self._load_lock:
                 self.low_memory, self._loaded = low_memory, None
+            _free_memory()
+
+    def set_load_options(self, **options) -> None:
+        """Family load options (None = unset); changing them reloads the generator on next
+        use."""
+        options = {k: v for k, v in options.items() if v is not None}
+        if options != self.load_options:
+            with self._load_lock:
+                self.load_options, self._loaded = options, None
             _free_memory()
 
     # --- pose detection ------------------------------------------------------------------
@@ -432,21 +443,20 @@ class Animator:
     # --- generation ------------------------------------------------------------------------
 
     def load(self, progress: Progress = _no_progress):
-        """The preset's generator (and face model), loaded once; later calls return it."""
+        """The preset's generator (`families.Generator`), loaded once; later calls return
+        it."""
         with self._load_lock:
             if self._loaded is None:
-                from animator.weights import load_preset
-
-                loaded = load_preset(self.preset, device=self.device, dtype=self.dtype,
-                                     weights_dir=self.weights_dir, progress=progress)
-                if self.low_memory and self.device.startswith("cuda"):
-                    loaded.pipeline.enable_model_cpu_offload()
-                loaded.pipeline.set_progress_bar_config(desc="Denoising")
-                if loaded.dwpose_dir is not None and self.pose_backend == "auto" \
+                generator = families.load_generator(
+                    self.preset, device=self.device, dtype=self.dtype,
+                    weights_dir=self.weights_dir, low_memory=self.low_memory,
+                    progress=progress, **self.load_options)
+                if generator.detector_weights is not None and self.pose_backend == "auto" \
                         and self.weights_dir is None:
                     with self._detector_lock:  # the preset brought DWPose: use it from now on
-                        self.weights_dir, self._detector = loaded.dwpose_dir, None
-                self._loaded = loaded
+                        self.weights_dir = generator.detector_weights
+                        self._detector = None
+                self._loaded = generator
             return self._loaded
 
     def animate(
@@ -468,46 +478,32 @@ class Animator:
     ) -> Animation:
         """The whole flow: portrait + driving motion -> animated clip with the driving audio.
 
-        `generation` overrides `GenerationConfig` fields; the rest are the preset's defaults
-        (the size follows the portrait's aspect). `fps` is the output frame rate: the
-        driving video is resampled to it (None: the video's own, at most `limits.max_fps`).
+        `generation` overrides the settings of the preset's family (`families.settings_of`);
+        the rest are the preset's defaults (the size follows the portrait's aspect). `fps`
+        is the output frame rate: the driving video is resampled to it (None: the family's
+        own rate if it has one, else the video's, at most `limits.max_fps`).
         Setting `cancel` stops the job at the next denoising step with `Cancelled`.
         """
-        check_generation(generation, self.device)
-        loaded = self.load(_within(progress, 0.0, 0.05))
-        preset = loaded.preset
+        generation = families.check_settings(self.preset, generation, self.device)
+        generator = self.load(_within(progress, 0.0, 0.05))
+        fps = fps if fps is not None else generator.fps
+        retarget_config = generator.retarget_config(retarget_config or RetargetConfig(),
+                                                    generation)
         prep = self.prepare(portrait, driving, retarget_config=retarget_config, fps=fps,
                             start=start, end=end, person=person,
                             driving_person=driving_person,
                             progress=_within(progress, 0.05, 0.2))
-        settings = self.generation_settings(preset, prep.image, generation)
-        canvas = Framing.around((prep.image.shape[1], prep.image.shape[0]),
-                                (settings.width, settings.height), _person_x(prep.reference))
-        image = canvas.image(prep.image)
-        poses = canvas.poses(prep.retargeted.poses)
-        notices = [*loaded.notices, *prep.notices]
+        poses = prep.retargeted.poses
+        notices = [*generator.notices, *prep.notices]
         progress(0.2, "Identity")
-        face = None
-        if loaded.face is not None and settings.identity_strength > 0:
-            face, notice = loaded.face.embed_with_notice(image)
-            notices += [notice] if notice else []
-            if face is None:  # as StableAnimator: zeros through the face encoder, identity on
-                face = np.zeros(loaded.pipeline.face_projector.config.id_embeddings_dim,
-                                np.float32)
-        draw = {"style": preset.style, "swap_rb": preset.swap_rb, "face": True}
-        skeleton = RenderedPoses(poses, **draw)
-        shown = RenderedPoses(poses, style=preset.style, face=True)  # true colours, for people
-        encoder = loaded.pipeline.pose_encoder
-        dense = (RenderedPoses(poses, dense=True)
-                 if encoder is not None and encoder.config.with_dense else None)
-        reference = (draw_pose(canvas.poses(prep.reference).keypoints[0], settings.width,
-                               settings.height, **draw) if preset.reference_anchor else None)
-        seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
-        kwargs = {k: v for k, v in asdict(settings).items() if k != "seed"}
+        inputs = GenerationInputs(
+            prep.image, prep.reference, poses, [prep.driver_index(i) for i in range(len(poses))],
+            prep.driving.frames, prep.driving.poses, prep.driving.audio, generation)
+        shown = RenderedPoses(poses, face=True)  # the skeleton over nothing, for people
 
         total_frames = len(poses)
         with self._job(out_dir) as out:
-            poses_file = prep.retargeted.poses.save(out / "poses.json")
+            poses_file = poses.save(out / "poses.json")
             with contextlib.ExitStack() as stack:
                 result = stack.enter_context(self._writer(out / "animation.mp4", prep))
                 compare = (stack.enter_context(self._writer(out / "comparison.mp4", prep))
@@ -526,44 +522,27 @@ class Animator:
                              f"Decoding and encoding: frame {written}/{total_frames}")
 
                 started = time.perf_counter()
-                steps = settings.num_inference_steps
 
                 def step(done: int, total: int, window: int) -> None:
-                    # The pipeline counts window passes: each step runs every window once.
                     if cancel is not None and cancel.is_set():
                         raise Cancelled("Stopped: the animation was cancelled.")
-                    windows = max(1, total // steps)
                     left = (time.perf_counter() - started) / done * (total - done)
                     progress(0.25 + 0.65 * done / total,
-                             f"Generating: step {(done - 1) // windows + 1}/{steps}, window "
-                             f"{window + 1}/{windows}, {describe_seconds(left)} left")
+                             f"Generating: {generator.step_text(done, total, window)}, "
+                             f"{describe_seconds(left)} left")
 
                 # One generation at a time: a cancelled job's thread may still be finishing
                 # its step when the next job starts, and the pipeline's hooks hold per-call
                 # state.
                 with self._generate_lock:
-                    loaded.pipeline(image, skeleton, dense=dense, reference_pose=reference,
-                                    face_embedding=face, seed=seed, callback=step, writer=write,
-                                    **kwargs)
+                    made = generator(inputs, write, callback=step)
         progress(1.0, "Done")
-        summary = {"preset": preset.name, "seed": seed, "frames": total_frames,
-                   "output_fps": poses.fps, **kwargs}
-        return Animation(result.path, compare.path if compare else None, poses_file, seed,
+        notices += made.notices
+        summary = {"preset": self.preset, "seed": made.seed, "frames": total_frames,
+                   "output_fps": poses.fps,
+                   **{k: v for k, v in made.settings.items() if k != "seed"}}
+        return Animation(result.path, compare.path if compare else None, poses_file, made.seed,
                          summary, notices)
-
-    def generation_settings(self, preset, image: np.ndarray,
-                            overrides: Mapping[str, Any] | None) -> GenerationConfig:
-        """The preset's defaults with the caller's overrides; the size follows the
-        portrait's aspect unless both height and width are given."""
-        overrides = check_generation(overrides)
-        settings = replace(preset.defaults, **overrides)
-        if not {"height", "width"} <= overrides.keys():
-            width, height = choose_size(image.shape[1], image.shape[0], preset.sizes)
-            settings = replace(settings, width=width, height=height)
-        if self.low_memory:
-            settings = replace(settings, cfg_mode="sequential",
-                               decode_chunk_size=min(settings.decode_chunk_size, 2))
-        return settings
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -615,39 +594,11 @@ class Animator:
 
 def check_generation(overrides: Mapping[str, Any] | None,
                      device: str | None = None) -> dict[str, Any]:
-    """The caller's generation settings (None = the preset's), checked before any work is
-    done: unknown names, and values no preset can use (on `device`, when given)."""
-    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
-    names = [f.name for f in fields(GenerationConfig)]
-    unknown = set(overrides) - set(names)
-    if unknown:
-        raise InputError(f"Unknown generation setting(s) {sorted(unknown)}; the settings "
-                         f"are {names}.")
-    for name, allowed in GENERATION_CHOICES.items():
-        if name in overrides and overrides[name] not in allowed:
-            raise InputError(f"{name} must be one of {', '.join(map(repr, allowed))}, got "
-                             f"{overrides[name]!r}.")
-    if overrides.get("generator_device") == "cuda" and device and not device.startswith("cuda"):
-        raise InputError("generator_device 'cuda' needs the model on a GPU, and this one runs "
-                         f"on {device}: use 'auto' or 'cpu'.")
-    width, height = overrides.get("width"), overrides.get("height")
-    if (width is None) != (height is None):
-        raise InputError("Give both the output width and height, or neither (then the size "
-                         "follows the portrait).")
-    if width is not None and not all(
-            isinstance(v, int) and 8 <= v <= MAX_OUTPUT_SIDE and v % 8 == 0
-            for v in (width, height)):
-        raise InputError(f"The output size must be multiples of 8 from 8 to {MAX_OUTPUT_SIDE} "
-                         f"pixels on each side; got {width}x{height} (width x height). Try "
-                         "576x1024 or 512x512.")
-    for name, low in (("num_inference_steps", 1), ("window", 2), ("decode_chunk_size", 1),
-                      ("overlap", 0)):
-        if name in overrides and overrides[name] < low:
-            raise InputError(f"{name} must be at least {low}, got {overrides[name]}.")
-    if "window" in overrides and overrides.get("overlap", 0) >= overrides["window"]:
-        raise InputError(f"The window overlap ({overrides['overlap']}) must be smaller than "
-                         f"the window ({overrides['window']}).")
-    return overrides
+    """The SVD presets' generation settings, checked before any work is done (kept for
+    callers of the SVD-only API; `families.check_settings` checks any preset's)."""
+    from animator.families.svd import check_settings
+
+    return check_settings(overrides, device)
 
 
 def _free_memory() -> None:
@@ -672,9 +623,3 @@ def _grown(box: np.ndarray | None, shape: tuple, margin: float = 0.1) -> np.ndar
     size = np.maximum(box[2:] - box[:2], 1.0)
     grown = np.concatenate([box[:2] - margin * size, box[2:] + margin * size])
     return np.clip(grown, 0, [shape[1] - 1, shape[0] - 1] * 2)
-
-
-def _person_x(reference: PoseSequence) -> float | None:
-    """Horizontal centre of the portrait's person (for cropping), None if unknown."""
-    xs = reference.xy[0, :, 0][reference.valid()[0]]
-    return float(np.median(xs)) if len(xs) else None

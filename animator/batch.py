@@ -30,9 +30,12 @@ from typing import Any
 
 from animator.config import GenerationConfig, RetargetConfig
 from animator.errors import Cancelled, InputError
+from animator.families.wan.generator import settings_for as _wan_settings
+from animator.families.wan.presets import get_preset as _wan_preset
 
 JOB_KEYS = {"image", "video", "motion", "out", "fps", "start", "end"}
-GENERATION_KEYS = {f.name for f in fields(GenerationConfig)}
+GENERATION_KEYS = {f.name for f in fields(GenerationConfig)}  # the SVD presets' settings
+GENERATION_KEYS |= {s.name for s in _wan_settings(_wan_preset("wan-animate"))}  # and Wan's
 RETARGET_KEYS = {f.name for f in fields(RetargetConfig)}
 
 

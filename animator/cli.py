@@ -58,7 +58,8 @@ def _add_driving_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start", type=float, default=0.0, help="start time in seconds")
     parser.add_argument("--end", type=float, default=None, help="end time in seconds")
     parser.add_argument("--fps", type=float, default=None,
-                        help="frames per second taken from the driving video (default: its own)")
+                        help="frames per second taken from the driving video (default: its own; "
+                        "30 with wan-animate)")
     parser.add_argument("--pose-backend", default="auto", choices=["auto", "dwpose", "mediapipe"])
     parser.add_argument("--weights-dir", type=Path, default=None,
                         help="folder with local model files (e.g. DWPose ONNX)")
@@ -115,8 +116,8 @@ def _add_generation_options(parser: argparse.ArgumentParser) -> None:
     """Generation settings; anything left out takes the preset's default."""
     g = parser.add_argument_group("generation (default: the preset's)")
     g.add_argument("--preset", default=None,
-                   help="stableanimator, mimicmotion, tiny or local:<dir> (default: "
-                   "stableanimator with a GPU, tiny without)")
+                   help="stableanimator, mimicmotion, tiny, wan-animate or local:<dir> "
+                   "(default: stableanimator with a GPU, tiny without)")
     g.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     g.add_argument("--low-memory", action="store_true",
                    help="offload idle models, guidance in sequence, small decode chunks")
@@ -145,12 +146,55 @@ def _add_generation_options(parser: argparse.ArgumentParser) -> None:
                    dest="sigma_schedule",
                    help="noise levels: the scheduler's own, or Align Your Steps for SVD "
                    "(use with --steps 10)")
+    _add_wan_options(parser)
+
+
+def _add_wan_options(parser: argparse.ArgumentParser) -> None:
+    """The wan-animate preset's settings (families/wan: its generator and load options)."""
+    from animator.families.wan import LOAD_OPTIONS, settings_for
+
+    wan = {s.name: s for s in (*settings_for(_wan_preset()), *LOAD_OPTIONS)}
+    g = parser.add_argument_group("wan-animate (with --preset wan-animate)")
+    g.add_argument("--mode", choices=wan["mode"].choices, help=wan["mode"].help)
+    g.add_argument("--prompt", help=wan["prompt"].help)
+    g.add_argument("--negative-prompt", help=wan["negative_prompt"].help)
+    g.add_argument("--resolution", choices=wan["resolution"].choices,
+                   help=wan["resolution"].help + " (default: 720p)")
+    g.add_argument("--segment-length", type=int, dest="segment_frame_length",
+                   help=wan["segment_frame_length"].help)
+    g.add_argument("--carry-frames", type=int, dest="prev_segment_conditioning_frames",
+                   choices=wan["prev_segment_conditioning_frames"].choices,
+                   help=wan["prev_segment_conditioning_frames"].help + " (default: 1)")
+    g.add_argument("--guidance", type=float, dest="guidance_scale",
+                   help=wan["guidance_scale"].help)
+    g.add_argument("--mask-source", choices=wan["mask_source"].choices,
+                   help=wan["mask_source"].help)
+    g.add_argument("--memory", choices=wan["memory"].choices, help=wan["memory"].help)
+    g.add_argument("--fp8", action="store_true", default=None, help=wan["fp8"].help)
+    g.add_argument("--fast", action="store_true", default=None, help=wan["fast"].help)
+
+
+def _wan_preset():
+    from animator.families.wan import get_preset
+
+    return get_preset("wan-animate")
 
 
 GENERATION_ARGS = ("width", "height", "seed", "num_inference_steps", "min_guidance_scale",
                    "max_guidance_scale", "window", "overlap", "pose_strength",
                    "identity_strength", "decode_chunk_size", "cfg_mode", "continuation",
                    "window_noise", "generator_device", "sigma_schedule")
+# The Wan family's settings among the flags (the rest of its settings share the names above:
+# width, height, seed, num_inference_steps).
+WAN_GENERATION_ARGS = ("mode", "prompt", "negative_prompt", "resolution",
+                       "segment_frame_length", "prev_segment_conditioning_frames",
+                       "guidance_scale", "mask_source")
+LOAD_ARGS = ("memory", "fp8", "fast")  # family load options (the Wan ones)
+
+
+def generation_of(args) -> dict:
+    """The generation settings the flags set (None: the preset's own)."""
+    return {k: getattr(args, k) for k in (*GENERATION_ARGS, *WAN_GENERATION_ARGS)}
 
 
 def make_animator(args):
@@ -158,7 +202,8 @@ def make_animator(args):
     from animator.animate import Animator
 
     animator = Animator(device=args.device, low_memory=args.low_memory,
-                        pose_backend=args.pose_backend, weights_dir=args.weights_dir)
+                        pose_backend=args.pose_backend, weights_dir=args.weights_dir,
+                        load_options={k: getattr(args, k) for k in LOAD_ARGS})
     animator.use_preset(args.preset or ("tiny" if animator.device == "cpu" else "stableanimator"))
     return animator
 
@@ -198,12 +243,12 @@ def cmd_people(args) -> None:
 
 
 def cmd_animate(args) -> None:
-    from animator.animate import check_generation
+    from animator.families import check_settings
 
     _check_outputs(args)
-    generation = {k: getattr(args, k) for k in GENERATION_ARGS}
+    generation = generation_of(args)
     animator = make_animator(args)
-    check_generation(generation, animator.device)
+    check_settings(animator.preset, generation, animator.device)
     bar = _Bar()
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -283,9 +328,15 @@ def cmd_evaluate(args) -> None:
 
 
 def cmd_download(args) -> None:
+    from animator.families import family_of
     from animator.weights import download_preset, get_preset
 
-    print(get_preset(args.preset).license, file=sys.stderr)
+    wan = family_of(args.preset) == "wan"
+    if args.fast and not wan:
+        raise InputError(f"--fast fetches wan-animate's 4-step LoRA; the {args.preset} preset "
+                         "has none. Drop --fast, or use --preset wan-animate --fast.")
+    if not wan:
+        print(get_preset(args.preset).license, file=sys.stderr)
     bars = []  # made on the first report, so that an early error prints no empty bar
 
     def progress(fraction: float, desc: str) -> None:
@@ -293,7 +344,15 @@ def cmd_download(args) -> None:
         bars[0](fraction, desc)
 
     try:
-        folders = download_preset(args.preset, weights_dir=args.weights_dir, progress=progress)
+        if wan:
+            from animator.families import wan as wan_family
+
+            folders = wan_family.download(args.preset, weights_dir=args.weights_dir,
+                                          fast=args.fast, progress=progress,
+                                          notify=lambda line: print(line, file=sys.stderr))
+        else:
+            folders = download_preset(args.preset, weights_dir=args.weights_dir,
+                                      progress=progress)
     finally:
         for bar in bars:
             bar.close()
@@ -423,9 +482,11 @@ def build_parser() -> argparse.ArgumentParser:
         "face models) into the Hugging Face cache, or as plain files into --weights-dir; "
         "prints the folders that hold them.")
     download.add_argument("--preset", default="stableanimator",
-                          help="stableanimator, mimicmotion or tiny (%(default)s)")
+                          help="stableanimator, mimicmotion, tiny or wan-animate (%(default)s)")
     download.add_argument("--weights-dir", type=Path, default=None,
                           help="put the files here instead of the cache")
+    download.add_argument("--fast", action="store_true",
+                          help="wan-animate: also fetch the 4-step distillation LoRA")
     download.set_defaults(func=cmd_download)
     return parser
 

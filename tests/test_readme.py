@@ -231,6 +231,21 @@ def check_train_resume(command: str, scratch: Path) -> None:
     assert "resum" in done.stderr.lower()
 
 
+def check_wan_download(command: str, scratch: Path) -> None:
+    """Offline: what would come (sizes, license) is said first, then one message."""
+    done = run(command, scratch)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert "GB" in done.stderr and "Apache-2.0" in done.stderr and "fast LoRA" in done.stderr
+    assert "HF_HUB_OFFLINE" in done.stderr
+
+
+def check_wan_animate(command: str, scratch: Path) -> None:
+    """Offline without the weights: one message naming the command that fetches them."""
+    done = run(command, scratch)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert "python -m animator download --preset wan-animate" in done.stderr
+
+
 CHECKS = {
     "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt && "
     ".venv/bin/python app.py": check_app_setup,
@@ -258,6 +273,10 @@ CHECKS = {
     "--poses wave.json --out-dir evaluation": check_evaluate,
     ".venv/bin/python -m animator evaluate --jobs jobs.jsonl --out-dir comparison":
         check_evaluate_jobs,
+    ".venv/bin/python -m animator download --preset wan-animate --fast": check_wan_download,
+    ".venv/bin/python -m animator animate --image assets/portraits/astronaut.jpg --video "
+    "assets/driving/astronaut_sway.mp4 --preset wan-animate --fast --prompt \"a person "
+    "dances\" --out wan.mp4": check_wan_animate,
 }
 
 

@@ -75,6 +75,30 @@ def settings_of(preset: str) -> tuple[Setting, ...]:
     return svd.settings_for(get_preset(preset))
 
 
+def check_settings(preset: str, overrides, device: str | None = None) -> dict:
+    """The caller's generation settings for `preset` (None values dropped), checked before
+    any work: unknown names and values its family cannot use (on `device`, when given)."""
+    if family_of(preset) == "wan":
+        from animator.families import wan
+
+        return wan.check_settings(wan.get_preset(preset), overrides, device)
+    from animator.families import svd
+
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    values = resolve_settings(settings_of(preset), given)
+    return svd.check_settings({k: values[k] for k in given}, device)
+
+
+def load_options_of(preset: str) -> tuple[Setting, ...]:
+    """The load options a preset's family takes (the Wan memory mode, fp8, fast; none for
+    SVD), with their defaults."""
+    if family_of(preset) == "wan":
+        from animator.families import wan
+
+        return wan.LOAD_OPTIONS
+    return ()
+
+
 def estimate_cpu_seconds(preset: str, num_frames: int, width: int, height: int,
                          overrides=None) -> float:
     """Seconds the preset's full-size model would take on this CPU for a clip of
@@ -100,7 +124,16 @@ def load_generator(preset: str, *, device: str = "cpu", dtype=None, weights_dir=
                    low_memory: bool = False, allow_download: bool = True,
                    progress=None, **options) -> Generator:
     """Load the preset's model as its family's generator. `options` are family load
-    options (the Wan family's memory mode and `fast`)."""
+    options (`load_options_of`: the Wan family's memory mode, fp8 and `fast`); options
+    left at None or at their defaults are dropped, so one set of options can be passed
+    for any preset, and those its family lacks are refused only when set."""
+    from animator.families import wan
+
+    declared = {s.name: s for s in load_options_of(preset)}
+    unset = {s.name: s.default for s in wan.LOAD_OPTIONS}  # every family's option defaults
+    options = {k: v for k, v in options.items() if v is not None
+               and not (k not in declared and k in unset and unset[k] == v)}
+    options = {k: declared[k].check(v) if k in declared else v for k, v in options.items()}
     if family_of(preset) == "wan":
         from animator.families import wan
 
@@ -116,5 +149,5 @@ def load_generator(preset: str, *, device: str = "cpu", dtype=None, weights_dir=
 
 
 __all__ = ["FAMILIES", "GenerationInputs", "GenerationResult", "Generator", "Setting",
-           "estimate_cpu_seconds", "family_of", "load_generator", "preset_names",
-           "resolve_settings", "settings_of"]
+           "check_settings", "estimate_cpu_seconds", "family_of", "load_generator",
+           "load_options_of", "preset_names", "resolve_settings", "settings_of"]

@@ -126,6 +126,15 @@ class Generator(Protocol):
     settings: tuple[Setting, ...]  # what `inputs.settings` may set, with their defaults
     notices: list[str]  # things the user should know from loading (what was left out)
     detector_weights: Path | None  # pose-detector weights that came with the model, if any
+    fps: float | None  # output frame rate when the caller asks for none (None: the video's)
+
+    def retarget_config(self, config, overrides: Mapping[str, Any] | None):
+        """The retargeting to use with these settings (e.g. no lead-in in replace mode)."""
+        ...
+
+    def step_text(self, done: int, total: int, window: int) -> str:
+        """The running call's progress in the family's terms ("step 2/20, window 1/3")."""
+        ...
 
     def __call__(self, inputs: GenerationInputs, write: Writer, *,
                  callback: StepCallback | None = None) -> GenerationResult: ...

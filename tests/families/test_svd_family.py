@@ -59,7 +59,7 @@ def test_svd_generator_equals_animator_generation(animator, portrait_path, tmp_p
                                  generation=generation, out_dir=tmp_path / "a")
     expected = np.stack(recorder.frames["animation.mp4"])
     prep = animator.prepare(portrait_path, "walk", fps=5, end=1.0)
-    generator = SVDGenerator(animator.load())
+    generator = SVDGenerator(animator.load().loaded)
     assert isinstance(generator, Generator) and generator.family == "svd"
     job = GenerationInputs(
         portrait=prep.image, reference=prep.reference, poses=prep.retargeted.poses,
@@ -81,14 +81,14 @@ def test_svd_settings_and_overrides(animator):
     assert settings["window"].default == 8 and settings["num_inference_steps"].default == 4
     assert settings["cfg_mode"].choices == ("batched", "sequential")
     assert settings["height"].default is None  # decided by the portrait's aspect
-    generator = SVDGenerator(animator.load())
+    generator = SVDGenerator(animator.load().loaded)
     image = np.zeros((64, 64, 3), np.uint8)
     assert generator.config(image, {"window": "6"}).window == 6
     with pytest.raises(InputError, match="Unknown generation setting"):
         generator.config(image, {"prompt": "x"})
     with pytest.raises(InputError, match="one of batched, sequential"):
         generator.config(image, {"cfg_mode": "parallel"})
-    low = SVDGenerator(animator.load(), low_memory=True).config(image, {})
+    low = SVDGenerator(animator.load().loaded, low_memory=True).config(image, {})
     assert low.cfg_mode == "sequential" and low.decode_chunk_size == 2
 
 

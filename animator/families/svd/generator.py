@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from animator.config import GenerationConfig
+from animator.config import GENERATION_CHOICES, GenerationConfig
+from animator.errors import InputError
 from animator.families.base import (
     GenerationInputs,
     GenerationResult,
@@ -49,8 +50,13 @@ _HELP = {
     "pose_strength": "weight of the pose control; 0 = none",
     "identity_strength": "weight of the face identity; 0 = none",
     "continuation": "windows one after another instead of blended",
+    "window_noise": "independent noise per frame, or one window's noise repeated along the "
+                    "clip (the public code)",
+    "generator_device": "where the seed's noise is drawn (cuda/auto: the public scripts' "
+                        "seeds on a GPU)",
+    "sigma_schedule": "noise levels: the scheduler's own, or Align Your Steps (try 10 steps)",
 }
-_CHOICES = {"cfg_mode": ("batched", "sequential")}
+_CHOICES = GENERATION_CHOICES
 _TYPES = {"int": int, "float": float, "str": str, "bool": bool, "int | None": int}
 
 
@@ -70,20 +76,26 @@ class SVDGenerator:
     """A loaded SVD preset (`weights.LoadedPreset`) as a `Generator`."""
 
     family = "svd"
+    fps = None  # output frame rate: the driving video's own (capped by the input limits)
 
     def __init__(self, loaded, *, low_memory: bool = False):
         self.loaded = loaded
+        self.preset = loaded.preset
+        self.pipeline = loaded.pipeline
+        self.face = loaded.face  # the face embedder, None when the preset has none
         self.low_memory = low_memory
         self.settings = settings_for(loaded.preset)
         self.notices = list(loaded.notices)
         self.detector_weights: Path | None = loaded.dwpose_dir
+        self._steps = 1  # the running call's steps, for step_text
 
     def config(self, image: np.ndarray, overrides: Mapping[str, Any] | None) -> GenerationConfig:
         """The preset's defaults with the caller's overrides; the size follows the
         portrait's aspect unless both height and width are given (as Animator does)."""
         given = {k: v for k, v in (overrides or {}).items() if v is not None}
         values = resolve_settings(self.settings, given)
-        preset = self.loaded.preset
+        given = check_settings({k: values[k] for k in given})
+        preset = self.preset
         settings = replace(preset.defaults, **{k: v for k, v in values.items()
                                                if k in given or k not in ("height", "width")})
         if not {"height", "width"} <= given.keys():
@@ -94,9 +106,19 @@ class SVDGenerator:
                                decode_chunk_size=min(settings.decode_chunk_size, 2))
         return settings
 
+    def retarget_config(self, config, overrides: Mapping[str, Any] | None):
+        """The retargeting this family wants for these settings: the caller's, unchanged."""
+        return config
+
+    def step_text(self, done: int, total: int, window: int) -> str:
+        """Progress of the running call: each denoising step runs every window once."""
+        steps = self._steps
+        windows = max(1, total // steps)
+        return f"step {(done - 1) // windows + 1}/{steps}, window {window + 1}/{windows}"
+
     def __call__(self, inputs: GenerationInputs, write: Writer, *,
                  callback: StepCallback | None = None) -> GenerationResult:
-        loaded, preset = self.loaded, self.loaded.preset
+        preset, pipeline = self.preset, self.pipeline
         settings = self.config(inputs.portrait, inputs.settings)
         canvas = Framing.around((inputs.portrait.shape[1], inputs.portrait.shape[0]),
                                 (settings.width, settings.height), _person_x(inputs.reference))
@@ -104,21 +126,23 @@ class SVDGenerator:
         poses = canvas.poses(inputs.poses)
         notices = []
         face = None
-        if loaded.face is not None and settings.identity_strength > 0:
-            face, notice = loaded.face.embed_with_notice(image)
+        if self.face is not None and settings.identity_strength > 0:
+            face, notice = self.face.embed_with_notice(image)
             notices += [notice] if notice else []
+            if face is None:  # as StableAnimator: zeros through the face encoder, identity on
+                face = np.zeros(pipeline.face_projector.config.id_embeddings_dim, np.float32)
         draw = {"style": preset.style, "swap_rb": preset.swap_rb, "face": True}
         skeleton = RenderedPoses(poses, **draw)
-        encoder = loaded.pipeline.pose_encoder
+        encoder = pipeline.pose_encoder
         dense = (RenderedPoses(poses, dense=True)
                  if encoder is not None and encoder.config.with_dense else None)
         reference = (draw_pose(canvas.poses(inputs.reference).keypoints[0], settings.width,
                                settings.height, **draw) if preset.reference_anchor else None)
         seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
         kwargs = {k: v for k, v in asdict(settings).items() if k != "seed"}
-        loaded.pipeline(image, skeleton, dense=dense, reference_pose=reference,
-                        face_embedding=face, seed=seed, callback=callback, writer=write,
-                        **kwargs)
+        self._steps = settings.num_inference_steps
+        pipeline(image, skeleton, dense=dense, reference_pose=reference, face_embedding=face,
+                 seed=seed, callback=callback, writer=write, **kwargs)
         return GenerationResult(len(poses), seed, {"seed": seed, **kwargs},
                                 (settings.width, settings.height), notices)
 
@@ -141,3 +165,43 @@ def _person_x(reference: PoseSequence) -> float | None:
     """Horizontal centre of the portrait's person (for cropping), None if unknown."""
     xs = reference.xy[0, :, 0][reference.valid()[0]]
     return float(np.median(xs)) if len(xs) else None
+
+
+MAX_OUTPUT_SIDE = 2048  # largest custom output width or height
+
+
+def check_settings(overrides: Mapping[str, Any] | None,
+                   device: str | None = None) -> dict[str, Any]:
+    """The caller's generation settings (None = the preset's), checked before any work is
+    done: unknown names, and values no SVD preset can use (on `device`, when given)."""
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    names = [f.name for f in fields(GenerationConfig)]
+    unknown = set(overrides) - set(names)
+    if unknown:
+        raise InputError(f"Unknown generation setting(s) {sorted(unknown)}; the settings "
+                         f"are {names}.")
+    for name, allowed in GENERATION_CHOICES.items():
+        if name in overrides and overrides[name] not in allowed:
+            raise InputError(f"{name} must be one of {', '.join(map(repr, allowed))}, got "
+                             f"{overrides[name]!r}.")
+    if overrides.get("generator_device") == "cuda" and device and not device.startswith("cuda"):
+        raise InputError("generator_device 'cuda' needs the model on a GPU, and this one runs "
+                         f"on {device}: use 'auto' or 'cpu'.")
+    width, height = overrides.get("width"), overrides.get("height")
+    if (width is None) != (height is None):
+        raise InputError("Give both the output width and height, or neither (then the size "
+                         "follows the portrait).")
+    if width is not None and not all(
+            isinstance(v, int) and 8 <= v <= MAX_OUTPUT_SIDE and v % 8 == 0
+            for v in (width, height)):
+        raise InputError(f"The output size must be multiples of 8 from 8 to {MAX_OUTPUT_SIDE} "
+                         f"pixels on each side; got {width}x{height} (width x height). Try "
+                         "576x1024 or 512x512.")
+    for name, low in (("num_inference_steps", 1), ("window", 2), ("decode_chunk_size", 1),
+                      ("overlap", 0)):
+        if name in overrides and overrides[name] < low:
+            raise InputError(f"{name} must be at least {low}, got {overrides[name]}.")
+    if "window" in overrides and overrides.get("overlap", 0) >= overrides["window"]:
+        raise InputError(f"The window overlap ({overrides['overlap']}) must be smaller than "
+                         f"the window ({overrides['window']}).")
+    return overrides

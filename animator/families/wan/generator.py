@@ -74,6 +74,32 @@ def settings_for(preset, defaults: WanDefaults | None = None) -> tuple[Setting, 
     )
 
 
+def check_values(values: dict) -> dict:
+    """Resolved settings checked for what the library can run, before any work is done."""
+    segment = values["segment_frame_length"]
+    if segment % 4 != 1:
+        raise InputError(f"segment_frame_length must be 4N+1 (e.g. 77 or 81); got {segment}.")
+    if segment <= 2 * values["prev_segment_conditioning_frames"]:
+        # the library's segment count is only right when each segment adds more frames
+        # than it carries over
+        raise InputError("segment_frame_length must be more than twice the frames "
+                         "carried between segments (prev_segment_conditioning_frames).")
+    given = [values["height"] is not None, values["width"] is not None]
+    if any(given) and not all(given):
+        raise InputError("Give both height and width, or neither (then resolution decides).")
+    if all(given) and (values["height"] % 16 or values["width"] % 16):
+        raise InputError(f"height and width must be multiples of 16; got "
+                         f"{values['width']}x{values['height']}.")
+    return values
+
+
+def check_settings(preset, overrides, device: str | None = None) -> dict:
+    """The caller's overrides for a Wan preset, checked before anything is loaded."""
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    values = check_values(resolve_settings(settings_for(preset), given))
+    return {k: values[k] for k in given}
+
+
 def num_segments(frames: int, segment: int, carried: int) -> int:
     """How many segments the library runs for `frames` pose frames (its own rounding)."""
     step = segment - carried
@@ -101,33 +127,35 @@ class WanGenerator:
         # Their crops are 512x512, the motion encoder's input size: crop straight to the
         # size the loaded model takes (512 for wan-animate), skipping a second resize.
         self.face_size = int(pipe.transformer.config.motion_encoder_size)
+        self.fps = self.defaults.fps  # output frame rate when the caller asks for none
+        self._steps = 1  # the running call's steps, for step_text
 
     # --- settings and sizes ---------------------------------------------------------------
 
     def resolve(self, inputs: GenerationInputs) -> dict:
         """The run's settings, checked against what the inputs allow."""
-        values = resolve_settings(self.settings, inputs.settings)
-        segment = values["segment_frame_length"]
-        if segment % 4 != 1:
-            raise InputError(f"segment_frame_length must be 4N+1 (e.g. 77 or 81); got "
-                             f"{segment}.")
-        if segment <= 2 * values["prev_segment_conditioning_frames"]:
-            # the library's segment count is only right when each segment adds more frames
-            # than it carries over
-            raise InputError("segment_frame_length must be more than twice the frames "
-                             "carried between segments (prev_segment_conditioning_frames).")
-        given = [values["height"] is not None, values["width"] is not None]
-        if any(given) and not all(given):
-            raise InputError("Give both height and width, or neither (then resolution "
-                             "decides).")
-        if all(given) and (values["height"] % 16 or values["width"] % 16):
-            raise InputError(f"height and width must be multiples of 16; got "
-                             f"{values['width']}x{values['height']}.")
+        values = check_values(resolve_settings(self.settings, inputs.settings))
         if values["mode"] == "replace" and (inputs.driving_frames is None
                                             or inputs.driving_poses is None):
             raise InputError("Replace mode puts the character into the driving footage: "
                              "upload a driving video (not a built-in motion or a pose file).")
         return values
+
+    def retarget_config(self, config, overrides):
+        """Replace mode follows the driver's own body in the footage from its first frame:
+        no lead-in from the portrait's pose (the output stays as long as the footage)."""
+        values = resolve_settings(self.settings, overrides)
+        if values["mode"] == "replace" and config.transition:
+            from dataclasses import replace
+
+            return replace(config, transition=0.0)
+        return config
+
+    def step_text(self, done: int, total: int, segment: int) -> str:
+        """Progress of the running call: segments run one after another."""
+        steps = self._steps
+        return (f"segment {segment + 1}/{max(1, total // steps)}, step "
+                f"{(done - 1) % steps + 1}/{steps}")
 
     def size(self, values: dict, inputs: GenerationInputs) -> tuple[int, int]:
         if values["height"] is not None:
@@ -228,6 +256,7 @@ class WanGenerator:
         segments = num_segments(len(kwargs["pose_video"]), values["segment_frame_length"],
                                 carried)
         steps = values["num_inference_steps"]
+        self._steps = steps
         done = [0]
 
         def on_step(_pipe, _i, _t, _tensors):

@@ -16,6 +16,7 @@ docstring suggests and decodes in spatial tiles on a GPU, so segment ends never 
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,12 +24,22 @@ import torch
 
 from animator import hub
 from animator.errors import InputError
+from animator.families.base import Setting
 from animator.families.wan.generator import WanGenerator
 from animator.families.wan.presets import WanPreset, download_summary, get_preset
 from animator.families.wan.text import PromptEmbeddings
 
 MEMORY_MODES = ("auto", "none", "model", "group")
 LOCAL = "local:"
+# What `load` takes besides the common arguments, for the page, the API and the CLI; a
+# change of any of them reloads the model.
+LOAD_OPTIONS = (
+    Setting("memory", str, "auto", "where the weights live: auto (by the card's memory), none "
+            "(all on the GPU), model (CPU offload per model), group (block by block, 24 GB)",
+            choices=MEMORY_MODES),
+    Setting("fp8", bool, False, "store the transformer's weights in float8 (half the memory)"),
+    Setting("fast", bool, False, "load the 4-step distillation LoRA (4 steps, shift 5)"),
+)
 
 
 def _not_there(preset: WanPreset, folder: Path, missing: list[str], what: str) -> InputError:
@@ -53,7 +64,21 @@ def pipeline_folder(preset: WanPreset, *, weights_dir: str | Path | None = None,
         if missing:
             raise _not_there(preset, folder, missing, "files")
         return folder
-    return hub.fetch(preset.files, allow_download=allow_download, progress=progress)
+    with _naming_the_download(preset):
+        return hub.fetch(preset.files, allow_download=allow_download, progress=progress)
+
+
+@contextlib.contextmanager
+def _naming_the_download(preset: WanPreset, fast: bool = False):
+    """hub's "not on this machine" message, with the download command of this preset (the
+    command's default preset is an SVD one)."""
+    try:
+        yield
+    except InputError as error:
+        command = f"python -m animator download --preset {preset.name}" + (
+            " --fast" if fast else "")
+        text = str(error).replace("`python -m animator download`", f"`{command}`")
+        raise InputError(text) from error
 
 
 def lora_file(preset: WanPreset, *, weights_dir: str | Path | None = None,
@@ -65,7 +90,8 @@ def lora_file(preset: WanPreset, *, weights_dir: str | Path | None = None,
         if not path.is_file():
             raise _not_there(preset, Path(weights_dir), [name], "the fast option's LoRA")
         return path
-    return hub.fetch(preset.lora, allow_download=allow_download, progress=progress) / name
+    with _naming_the_download(preset, fast=True):
+        return hub.fetch(preset.lora, allow_download=allow_download, progress=progress) / name
 
 
 def download(name: str, *, weights_dir: str | Path | None = None, fast: bool = False,
