@@ -203,7 +203,8 @@ def make_animator(args):
 
     animator = Animator(device=args.device, low_memory=args.low_memory,
                         pose_backend=args.pose_backend, weights_dir=args.weights_dir,
-                        load_options={k: getattr(args, k) for k in LOAD_ARGS})
+                        # a command without these flags (evaluate) loads with the defaults
+                        load_options={k: getattr(args, k, None) for k in LOAD_ARGS})
     animator.use_preset(args.preset or ("tiny" if animator.device == "cpu" else "stableanimator"))
     return animator
 
