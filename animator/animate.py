@@ -29,7 +29,6 @@ from animator.config import InputLimits, RetargetConfig
 from animator.errors import Cancelled, InputError
 from animator.estimate import describe_seconds
 from animator.families.base import GenerationInputs
-from animator.families.svd.generator import MAX_OUTPUT_SIDE  # noqa: F401 (kept importable)
 from animator.pose.detect import check_person_index, keypoint_box, make_detector
 from animator.pose.motions import list_motions, make_motion
 from animator.pose.people import draw_numbered_boxes
@@ -590,15 +589,6 @@ class Animator:
         jobs = self.work_dir / "jobs"
         jobs.mkdir(parents=True, exist_ok=True)
         return jobs
-
-
-def check_generation(overrides: Mapping[str, Any] | None,
-                     device: str | None = None) -> dict[str, Any]:
-    """The SVD presets' generation settings, checked before any work is done (kept for
-    callers of the SVD-only API; `families.check_settings` checks any preset's)."""
-    from animator.families.svd import check_settings
-
-    return check_settings(overrides, device)
 
 
 def _free_memory() -> None:
