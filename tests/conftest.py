@@ -39,3 +39,14 @@ def app_url():
         yield url
     finally:
         app.demo.close()
+
+
+@pytest.fixture(scope="module")
+def model_files(tmp_path_factory):
+    """A face-model folder of tiny insightface stand-ins (tests/test_face.py writes them)."""
+    from tests.test_face import write_detector, write_recognizer
+
+    folder = tmp_path_factory.mktemp("standins")
+    write_detector(folder / "scrfd_standin.onnx")
+    write_recognizer(folder / "glint_standin.onnx")
+    return folder

@@ -36,7 +36,7 @@ from animator.face import FaceEmbedder
 from animator.pose.motions import make_motion
 from animator.pose.skeleton import FACE, L_HIP, NECK, R_HIP, PoseSequence
 from animator.video import read_video, write_video
-from tests.test_face import DET, red_face, write_detector, write_recognizer
+from tests.test_face import DET, red_face
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -327,14 +327,6 @@ def test_self_driven_reconstruction_is_lined_up_with_its_ground_truth(tmp_path, 
 # --- identity with the tiny face models --------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def face_models(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("faces")
-    write_detector(folder / "scrfd_standin.onnx")
-    write_recognizer(folder / "glint_standin.onnx")
-    return folder
-
-
 def checker_face(image, x, y, size):
     """Another "person" for the stand-in: still red on average (a face to its detector),
     but a checkerboard instead of noise, so the recogniser's features differ."""
@@ -343,8 +335,8 @@ def checker_face(image, x, y, size):
     image[y:y + size, x:x + size] = np.where(light[..., None], (255, 0, 120), (150, 120, 0))
 
 
-def test_another_face_lowers_csim(face_models):
-    embedder = FaceEmbedder(face_models, det_size=DET)
+def test_another_face_lowers_csim(model_files):
+    embedder = FaceEmbedder(model_files, det_size=DET)
     portrait = np.zeros((256, 256, 3), np.uint8)
     red_face(portrait, 128, 64, 64, np.random.default_rng(1))
     other = np.zeros_like(portrait)
@@ -359,7 +351,7 @@ def test_another_face_lowers_csim(face_models):
     assert summary["drift_per_s"] < 0  # the face goes wrong later in the clip
 
 
-def test_csim_through_a_written_clip(face_models, tmp_path, animator):
+def test_csim_through_a_written_clip(model_files, tmp_path, animator):
     """The portrait's face in a real H.264 clip scores above another face's clip."""
     rng = np.random.default_rng(1)
     portrait = np.zeros((256, 256, 3), np.uint8)
@@ -368,7 +360,7 @@ def test_csim_through_a_written_clip(face_models, tmp_path, animator):
     checker_face(other, 128, 64, 64)
     same = write_video([portrait] * 6, tmp_path / "same.mp4", 6.0, crf=10)
     changed = write_video([other] * 6, tmp_path / "other.mp4", 6.0, crf=10)
-    embedder = FaceEmbedder(face_models, det_size=DET)
+    embedder = FaceEmbedder(model_files, det_size=DET)
     target = make_target(animator, portrait=None, poses=None, fps=6.0)
     target.portrait = portrait
     results = [evaluate_clip(clip, target, animator=animator, embedder=embedder)

@@ -83,12 +83,6 @@ def write_recognizer(path) -> None:
           [oh.make_tensor_value_info("embedding", TensorProto.FLOAT, [1, 512])], inits, path)
 
 
-@pytest.fixture(scope="module")
-def model_files(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("standins")
-    write_detector(folder / "scrfd_standin.onnx")
-    write_recognizer(folder / "glint_standin.onnx")
-    return folder
 
 
 def _install(model_files, folder):
