@@ -28,8 +28,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from animator.config import GenerationConfig, RetargetConfig
+from animator.config import RetargetConfig
 from animator.errors import Cancelled, InputError
+from animator.families.svd.config import GenerationConfig
 from animator.families.wan.generator import settings_for as _wan_settings
 from animator.families.wan.presets import get_preset as _wan_preset
 

@@ -12,8 +12,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from animator.config import GENERATION_CHOICES, RetargetConfig
+from animator.config import RetargetConfig
 from animator.errors import Cancelled, InputError
+from animator.families.svd.config import GENERATION_CHOICES
 from animator.pose.skeleton import POSE_FILE_SUFFIXES, PoseSequence
 
 
@@ -330,7 +331,7 @@ def cmd_evaluate(args) -> None:
 
 def cmd_download(args) -> None:
     from animator.families import family_of
-    from animator.weights import download_preset, get_preset
+    from animator.families.svd.weights import download_preset, get_preset
 
     wan = family_of(args.preset) == "wan"
     if args.fast and not wan:
@@ -474,7 +475,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_retarget_options(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
 
-    # `train` has its own parser (animator/train.py); main() hands it the rest of the line.
+    # `train` has its own parser (families/svd/train.py); main() hands it the rest of the line.
     sub.add_parser("train", help="train the controllers: `train --help` for its options")
 
     download = sub.add_parser(
@@ -497,7 +498,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
     if argv[:1] == ["train"]:
-        from animator.train import main as train_main
+        from animator.families.svd.train import main as train_main
 
         return train_main(argv[1:])
     if "--list-motions" in argv:

@@ -1,8 +1,8 @@
-"""How long a generation will take, said before it starts.
+"""How long a generation will take, said before it starts: the shared part.
 
-Users without a GPU deserve a number rather than a spinner: generation cost is almost all
-UNet work, which we know per frame, and a short matrix-multiply probe tells how fast this
-machine does that work.
+Users without a GPU deserve a number rather than a spinner. Each family counts the FLOPs of
+its own model (`families/<family>/cost.py`); a short matrix-multiply probe here tells how fast
+this machine does that work, and `describe_seconds` says the result in words.
 """
 
 from __future__ import annotations
@@ -10,13 +10,6 @@ from __future__ import annotations
 import functools
 import math
 import time
-
-from animator.config import GenerationConfig
-
-# Forward FLOPs of the SVD-xt UNet (1.52 B parameters) per frame at 576x1024, counted with
-# torch.utils.flop_counter.FlopCounterMode on the full-size config (benchmarks/README.md).
-UNET_FLOP_PER_FRAME = 2.62e12
-REFERENCE_PIXELS = 576 * 1024
 
 
 @functools.lru_cache(maxsize=1)
@@ -31,23 +24,6 @@ def cpu_flops() -> float:
         a @ a
         runs += 1
     return runs * 2 * 1024**3 / (time.perf_counter() - start)
-
-
-def generation_flops(num_frames: int, settings: GenerationConfig, anchor: bool = False) -> float:
-    """UNet FLOPs of one clip: frames computed per step x steps x (2 with guidance)."""
-    from animator.pipeline import plan_windows  # imports diffusers: only when asked
-
-    windows = plan_windows(num_frames, settings.window, settings.overlap, anchor)
-    computed = sum(len(w) for w in windows)
-    guided = 2 if max(settings.min_guidance_scale, settings.max_guidance_scale) > 1 else 1
-    pixels = settings.height * settings.width / REFERENCE_PIXELS
-    return UNET_FLOP_PER_FRAME * pixels * computed * settings.num_inference_steps * guided
-
-
-def estimate_cpu_seconds(num_frames: int, settings: GenerationConfig,
-                         anchor: bool = False) -> float:
-    """Seconds a full-size SVD preset would take on this CPU for the clip."""
-    return generation_flops(num_frames, settings, anchor) / cpu_flops()
 
 
 def describe_seconds(seconds: float) -> str:

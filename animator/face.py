@@ -60,7 +60,7 @@ def find_face_model_dir(root: str | Path | None = None, name: str = "antelopev2"
     """Locate an insightface model folder named `name`; None when there is none.
 
     Searched in order: `root` (a weights folder), insightface's own `~/.insightface/models`,
-    then every snapshot in the Hugging Face cache (where `animator.hub.fetch` puts them).
+    then every snapshot in the Hugging Face cache (where `animator.families.hub.fetch` puts them).
     """
     roots = [] if root is None else [Path(root).expanduser()]
     roots.append(Path.home() / ".insightface")

@@ -33,9 +33,9 @@ from transformers import (  # noqa: E402
     CLIPVisionModelWithProjection,
 )
 
-from animator.models.identity import FaceProjector  # noqa: E402
-from animator.models.pose_encoder import FusedPoseEncoder  # noqa: E402
-from animator.pipeline import AnimationPipeline  # noqa: E402
+from animator.families.svd.models.identity import FaceProjector  # noqa: E402
+from animator.families.svd.models.pose_encoder import FusedPoseEncoder  # noqa: E402
+from animator.families.svd.pipeline import AnimationPipeline  # noqa: E402
 
 UNET = dict(sample_size=96, in_channels=8, out_channels=4, layers_per_block=2,
             down_block_types=("CrossAttnDownBlockSpatioTemporal",) * 3

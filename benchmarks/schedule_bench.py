@@ -24,7 +24,7 @@ from diffusers import EulerDiscreteScheduler
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from animator.models.tiny import tiny_pipeline  # noqa: E402
+from animator.families.svd.models.tiny import tiny_pipeline  # noqa: E402
 
 SIZE, FRAMES = 128, 14
 CFG = dict(min_guidance_scale=1.0, max_guidance_scale=3.0, fps=7, motion_bucket_id=127,

@@ -3,7 +3,7 @@ gradient checkpointing.
 
     python benchmarks/train_bench.py [--repeats 3] [--steps 10] [--threads 1]
 
-Each run is `animator.train.train` in a fresh subprocess (so its peak RSS is its own) on one
+Each run is `animator.families.svd.train.train` in a fresh subprocess (its own peak RSS) on one
 8-frame 128x128 clip of the bundled driving video with pre-seeded pose and face caches, the
 whole tiny UNet plus pose encoder and identity trained, batch 1. Steps per second is taken
 from the training log's timestamps after `--warmup` steps; peak RSS is the child's
@@ -33,7 +33,7 @@ SIZE, FRAMES = 128, 8
 
 def make_data(folder: Path) -> None:
     """One video of FRAMES frames with the caches the dataset would otherwise compute."""
-    from animator.data import face_path, poses_path
+    from animator.families.svd.data import face_path, poses_path
     from animator.pose.motions import make_motion
     from animator.video import iter_video, write_video
 
@@ -52,8 +52,8 @@ def child(data: str, out: str, checkpointing: bool, steps: int, warmup: int,
 
     if threads:
         torch.set_num_threads(threads)
-    from animator.config import TrainConfig
-    from animator.train import train
+    from animator.families.svd.config import TrainConfig
+    from animator.families.svd.train import train
 
     train(TrainConfig(data_dir=data, output_dir=out, num_frames=FRAMES, frame_stride=1,
                       height=SIZE, width=SIZE, num_workers=0, report_to="none",

@@ -134,7 +134,7 @@ def test_no_face_found_sends_zeros_with_identity_on(portrait_path, tmp_path, mon
     is np.zeros((512,)), which goes through the face encoder; identity attention stays on.
     The user is told; the settings record holds every generation setting used."""
     from animator.face import NO_FACE_NOTICE
-    from animator.models.unet import identity_processors
+    from animator.families.svd.models.unet import identity_processors
 
     tiny = Animator("tiny", device="cpu", pose_backend="mediapipe")
     loaded = tiny.load()

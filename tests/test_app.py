@@ -210,7 +210,7 @@ def test_api_naming_another_preset_gets_its_defaults(monkeypatch, portrait_path)
     """Settings left at the page's values follow the named preset; explicit ones win."""
     from dataclasses import replace
 
-    from animator import weights
+    from animator.families.svd import weights
 
     tiny = weights.PRESETS["tiny"]
     other = replace(tiny, name="tiny3",
@@ -302,7 +302,7 @@ def test_every_output_has_a_name_and_motion_a_real_none(client):
 
 
 def test_server_started_with_a_local_preset_offers_it(tmp_path, portrait_path):
-    from animator.models.tiny import tiny_pipeline
+    from animator.families.svd.models.tiny import tiny_pipeline
 
     folder = tmp_path / "mine"
     tiny_pipeline(random_init=True).save_pretrained(folder)

@@ -167,7 +167,7 @@ def test_pose_file_whose_frames_are_not_objects(tmp_path, portrait_path, capsys)
 
 def _local_folder(tmp_path, name: str) -> Path:
     """A saved tiny pipeline, the start of both refused folders below."""
-    from animator.models.tiny import tiny_pipeline
+    from animator.families.svd.models.tiny import tiny_pipeline
 
     folder = tmp_path / name
     tiny_pipeline(random_init=True).save_pretrained(folder)
@@ -196,7 +196,7 @@ def test_local_pipeline_with_pickles_or_code_is_refused_with_the_reason(tmp_path
 
 def test_animate_sampling_flags_reach_the_generation_settings(tmp_path, portrait_path):
     from animator.cli import GENERATION_ARGS, build_parser
-    from animator.config import GenerationConfig
+    from animator.families.svd.config import GenerationConfig
 
     args = build_parser().parse_args([
         "animate", "--image", str(portrait_path), "--motion", "wave", "--out", "x.mp4",

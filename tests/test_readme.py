@@ -53,7 +53,7 @@ def run(command: str, cwd: Path, timeout: float = 600, **env) -> subprocess.Comp
 def scratch(tmp_path_factory, driving_path):
     """A user's folder: the example assets, the project's environment, a jobs file, a
     training config and a folder of (tiny, pre-analysed) training videos."""
-    from animator.data import face_path, poses_path
+    from animator.families.svd.data import face_path, poses_path
     from animator.pose.motions import make_motion
     from animator.video import iter_video, write_video
 
@@ -266,7 +266,7 @@ CHECKS = {
     ".venv/bin/python -m animator train --config train.yaml data_dir=videos "
     "init_from=stableanimator": check_train_from_preset,
     ".venv/bin/accelerate launch --multi_gpu --num_processes 2 --mixed_precision bf16 -m "
-    "animator.train --config train.yaml": check_train_processes,
+    "animator train --config train.yaml": check_train_processes,
     ".venv/bin/python -m animator train --config train.yaml resume_from=latest":
         check_train_resume,
     ".venv/bin/python -m animator evaluate wave.mp4 --image assets/portraits/astronaut.jpg "

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from animator.config import GENERATION_CHOICES, GenerationConfig
 from animator.errors import InputError
 from animator.families.base import (
     GenerationInputs,
@@ -28,6 +27,7 @@ from animator.families.base import (
     Writer,
     resolve_settings,
 )
+from animator.families.svd.config import GENERATION_CHOICES, GenerationConfig
 from animator.framing import Framing, choose_size
 from animator.pose.render import RenderedPoses, draw_pose
 from animator.pose.skeleton import PoseSequence
@@ -151,7 +151,7 @@ def load(name: str, *, device: str = "cpu", dtype=None, weights_dir=None,
          low_memory: bool = False, allow_download: bool = True, progress=None) -> SVDGenerator:
     """`weights.load_preset` plus what `Animator.load` adds (offload in low-memory mode on a
     GPU, the progress bar's label), as a generator."""
-    from animator.weights import load_preset
+    from animator.families.svd.weights import load_preset
 
     loaded = load_preset(name, device=device, dtype=dtype, weights_dir=weights_dir,
                          allow_download=allow_download, progress=progress)

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import torch
 
-from animator import hub
 from animator.errors import InputError
+from animator.families import hub
 from animator.families.base import Setting
 from animator.families.wan.generator import WanGenerator
 from animator.families.wan.presets import WanPreset, download_summary, get_preset

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from animator import hub
 from animator.errors import InputError
+from animator.families import hub
 
 ANIMATE_REPO = "Wan-AI/Wan2.2-Animate-14B-Diffusers"
 LORA_REPO = "lightx2v/Wan2.1-Distill-Loras"

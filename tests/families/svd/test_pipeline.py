@@ -12,11 +12,16 @@ from diffusers import EulerDiscreteScheduler, StableVideoDiffusionPipeline
 from diffusers.schedulers import AysSchedules
 from safetensors.torch import load_file
 
-from animator.config import GenerationConfig
 from animator.errors import InputError
-from animator.models.tiny import tiny_components, tiny_pipeline
-from animator.models.unet import identity_processors, remove_identity, remove_pose
-from animator.pipeline import AnimationPipeline, ays_sigmas, blend_weights, plan_windows
+from animator.families.svd.config import GenerationConfig
+from animator.families.svd.models.tiny import tiny_components, tiny_pipeline
+from animator.families.svd.models.unet import identity_processors, remove_identity, remove_pose
+from animator.families.svd.pipeline import (
+    AnimationPipeline,
+    ays_sigmas,
+    blend_weights,
+    plan_windows,
+)
 
 SIZE = 64
 STEPS = 2

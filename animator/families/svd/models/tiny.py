@@ -16,9 +16,9 @@ from diffusers import (
 )
 from transformers import CLIPImageProcessorPil, CLIPVisionConfig, CLIPVisionModelWithProjection
 
-from animator.models.identity import FaceProjector
-from animator.models.pose_encoder import FusedPoseEncoder
-from animator.pipeline import AnimationPipeline
+from animator.families.svd.models.identity import FaceProjector
+from animator.families.svd.models.pose_encoder import FusedPoseEncoder
+from animator.families.svd.pipeline import AnimationPipeline
 
 
 def tiny_components(seed: int = 0) -> dict:

@@ -1,7 +1,7 @@
 """Named presets: which public weights make a generator, how to fetch, convert and load them.
 
 A preset is everything that must agree with the weights: where the files are, how their keys
-map to our modules (animator/convert.py), how the skeletons were drawn in training (channel
+map to our modules (convert.py), how the skeletons were drawn in training (channel
 order, style), whether the portrait's pose opens every window, and the sampling settings the
 weights were made for. The app, the CLI and batch jobs pick a preset by name and use its
 fields; nothing else hard-codes these facts.
@@ -29,11 +29,12 @@ import torch
 from huggingface_hub import constants, get_cached_repo_tree, snapshot_download
 from huggingface_hub.errors import CachedRepoTreeNotFoundError, LocalEntryNotFoundError
 
-from animator import convert, hub
-from animator.config import GenerationConfig
 from animator.errors import InputError
 from animator.face import FACE_CHANNELS, FaceEmbedder, find_face_model_dir
-from animator.pipeline import AnimationPipeline
+from animator.families import hub
+from animator.families.svd import convert
+from animator.families.svd.config import GenerationConfig
+from animator.families.svd.pipeline import AnimationPipeline
 from animator.pose.detect import DWPOSE_FILES, DWPOSE_REPO, find_dwpose_weights
 from animator.pose.render import STYLES
 
@@ -417,7 +418,7 @@ def load_preset(name: str, *, device: str = "cpu", dtype: torch.dtype | None = N
         preset = replace(preset, identity=pipeline.face_projector is not None,
                          identity_mode=pipeline.config.identity_mode)
     elif preset.base is None:  # no weights to fetch: the tiny random model
-        from animator.models.tiny import tiny_pipeline
+        from animator.families.svd.models.tiny import tiny_pipeline
 
         pipeline = tiny_pipeline(dtype=dtype, identity_mode=preset.identity_mode,
                                  random_init=True)
@@ -481,9 +482,9 @@ def assemble(preset: Preset, svd: Path, controller: Path, *, dtype: torch.dtype,
     )
     from transformers import CLIPImageProcessorPil, CLIPVisionModelWithProjection
 
-    from animator.models.identity import FaceProjector
-    from animator.models.pose_encoder import FusedPoseEncoder
-    from animator.models.unet import (
+    from animator.families.svd.models.identity import FaceProjector
+    from animator.families.svd.models.pose_encoder import FusedPoseEncoder
+    from animator.families.svd.models.unet import (
         identity_state_dict,
         install_identity,
         load_identity_state_dict,

@@ -21,7 +21,7 @@ from diffusers import UNetSpatioTemporalConditionModel
 from diffusers.models.attention_processor import Attention
 from diffusers.models.transformers.transformer_temporal import TransformerSpatioTemporalModel
 
-from animator.models.identity import MODES, IdentityAttnProcessor, TrimContextProcessor
+from animator.families.svd.models.identity import MODES, IdentityAttnProcessor, TrimContextProcessor
 
 
 class PoseInjector:

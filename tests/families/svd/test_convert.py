@@ -1,4 +1,4 @@
-"""animator.convert on synthetic checkpoints with exactly the public keys and shapes.
+"""animator.families.svd.convert on synthetic checkpoints with exactly the public keys and shapes.
 
 The key lists below are written from shared/reference/checkpoints.md, not from our modules,
 so a drift between our modules and the public layouts fails here. Values are random; the
@@ -17,12 +17,17 @@ import torch
 import torch.nn.functional as F
 from safetensors import safe_open
 
-from animator import convert
-from animator.convert import cache_path, expected_shapes, load_converted, read_checkpoint
 from animator.errors import InputError
-from animator.models.identity import FaceProjector
-from animator.models.pose_encoder import FusedPoseEncoder
-from animator.models.tiny import tiny_components
+from animator.families.svd import convert
+from animator.families.svd.convert import (
+    cache_path,
+    expected_shapes,
+    load_converted,
+    read_checkpoint,
+)
+from animator.families.svd.models.identity import FaceProjector
+from animator.families.svd.models.pose_encoder import FusedPoseEncoder
+from animator.families.svd.models.tiny import tiny_components
 
 # (out, in, kernel, stride) of the public pose net's convs at conv_layers.0, 2, ..., 14.
 POSE_CONVS = [(3, 3, 3, 1), (16, 3, 4, 2), (16, 16, 3, 1), (32, 16, 4, 2), (32, 32, 3, 1),

@@ -5,10 +5,10 @@ import torch
 from diffusers import UNetSpatioTemporalConditionModel
 from diffusers.models.attention_processor import AttnProcessor2_0
 
-from animator.models.identity import IdentityAttnProcessor, TrimContextProcessor
-from animator.models.pose_encoder import FusedPoseEncoder
-from animator.models.tiny import tiny_components
-from animator.models.unet import (
+from animator.families.svd.models.identity import IdentityAttnProcessor, TrimContextProcessor
+from animator.families.svd.models.pose_encoder import FusedPoseEncoder
+from animator.families.svd.models.tiny import tiny_components
+from animator.families.svd.models.unet import (
     identity_processors,
     identity_state_dict,
     install_identity,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from animator.config import GenerationConfig
-from animator.estimate import describe_seconds, estimate_cpu_seconds, generation_flops
+from animator.estimate import describe_seconds
+from animator.families.svd.config import GenerationConfig
+from animator.families.svd.cost import estimate_cpu_seconds, generation_flops
 
 
 def test_flops_scale_with_frames_steps_size_and_guidance():

@@ -8,7 +8,8 @@ import shutil
 import numpy as np
 import pytest
 
-from animator.data import (
+from animator.errors import InputError
+from animator.families.svd.data import (
     VideoDataset,
     collate,
     dense_source,
@@ -17,7 +18,6 @@ from animator.data import (
     poses_path,
     shard_batches,
 )
-from animator.errors import InputError
 from animator.pose.skeleton import NOSE, PoseSequence, missing_pose
 from animator.video import iter_video, write_video
 

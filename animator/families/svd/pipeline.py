@@ -59,11 +59,11 @@ from safetensors.torch import load_file, save_file
 from transformers import CLIPVisionModelWithProjection
 from transformers.image_processing_utils import BaseImageProcessor
 
-from animator.config import GENERATION_CHOICES, GenerationConfig
 from animator.errors import InputError
-from animator.models.identity import FaceProjector
-from animator.models.pose_encoder import FusedPoseEncoder
-from animator.models.unet import (
+from animator.families.svd.config import GENERATION_CHOICES, GenerationConfig
+from animator.families.svd.models.identity import FaceProjector
+from animator.families.svd.models.pose_encoder import FusedPoseEncoder
+from animator.families.svd.models.unet import (
     identity_processors,
     identity_state_dict,
     install_identity,

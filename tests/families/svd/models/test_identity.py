@@ -6,7 +6,7 @@ import pytest
 import torch
 from diffusers.models.attention_processor import Attention, AttnProcessor2_0
 
-from animator.models.identity import (
+from animator.families.svd.models.identity import (
     FaceProjector,
     IdentityAttnProcessor,
     PerceiverAttention,

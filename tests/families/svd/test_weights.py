@@ -22,17 +22,17 @@ from diffusers import StableVideoDiffusionPipeline
 from huggingface_hub import constants, set_client_factory
 from huggingface_hub.utils._http import default_client_factory, hf_request_event_hook
 
-from animator import weights
 from animator.cli import main
-from animator.config import GenerationConfig
 from animator.errors import InputError
 from animator.face import FaceEmbedder
-from animator.models.identity import FaceProjector
-from animator.models.pose_encoder import FusedPoseEncoder
-from animator.models.tiny import tiny_components, tiny_pipeline
-from animator.models.unet import identity_processors, load_identity_state_dict
-from animator.pipeline import AnimationPipeline
-from animator.weights import (
+from animator.families.svd import weights
+from animator.families.svd.config import GenerationConfig
+from animator.families.svd.models.identity import FaceProjector
+from animator.families.svd.models.pose_encoder import FusedPoseEncoder
+from animator.families.svd.models.tiny import tiny_components, tiny_pipeline
+from animator.families.svd.models.unet import identity_processors, load_identity_state_dict
+from animator.families.svd.pipeline import AnimationPipeline
+from animator.families.svd.weights import (
     PRESETS,
     download_preset,
     get_preset,
@@ -40,7 +40,7 @@ from animator.weights import (
     preset_files,
     save_preset_json,
 )
-from tests.test_convert import face_encoder_shapes, identity_keys, pose_net_shapes, random_state
+from tests.families.svd.test_convert import face_encoder_shapes, identity_keys, pose_net_shapes, random_state
 
 SA_SVD = "SVD/stable-video-diffusion-img2vid-xt/"  # the less obvious of the two layouts
 CALL = dict(height=64, width=64, num_inference_steps=2, seed=0, window=4, overlap=1)

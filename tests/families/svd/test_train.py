@@ -17,15 +17,14 @@ import torch
 import yaml
 from safetensors.torch import load_file
 
-from animator.config import TrainConfig
-from animator.data import face_path, poses_path
 from animator.errors import InputError
-from animator.models.pose_encoder import FusedPoseEncoder
-from animator.models.tiny import tiny_components, tiny_pipeline
-from animator.models.unet import identity_processors
-from animator.pipeline import AnimationPipeline
-from animator.pose.motions import make_motion
-from animator.train import (
+from animator.families.svd.config import TrainConfig
+from animator.families.svd.data import face_path, poses_path
+from animator.families.svd.models.pose_encoder import FusedPoseEncoder
+from animator.families.svd.models.tiny import tiny_components, tiny_pipeline
+from animator.families.svd.models.unet import identity_processors
+from animator.families.svd.pipeline import AnimationPipeline
+from animator.families.svd.train import (
     FINAL,
     Denoiser,
     _optimizer,
@@ -34,10 +33,11 @@ from animator.train import (
     train,
     trainable_parameters,
 )
+from animator.families.svd.weights import load_preset
+from animator.pose.motions import make_motion
 from animator.video import iter_video, write_video
-from animator.weights import load_preset
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -249,7 +249,7 @@ def _launch(config: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
            "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
-           "--dynamo_backend", "no", "--main_process_port", "0", "-m", "animator.train",
+           "--dynamo_backend", "no", "--main_process_port", "0", "-m", "animator", "train",
            "--config", str(config)]
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from animator.models.pose_encoder import FusedPoseEncoder
+from animator.families.svd.models.pose_encoder import FusedPoseEncoder
 
 # The public skeleton-encoder layout (shared/reference/checkpoints.md), MimicMotion's and
 # StableAnimator's `pose_net`.

@@ -11,7 +11,7 @@ import pytest
 
 from animator.families.wan import inputs as wi
 from animator.pose.skeleton import FACE, PoseSequence, missing_pose
-from tests.families.people import frame_of, person
+from tests.families.wan.people import frame_of, person
 
 
 def face_pose(x0, y0, x1, y1, n=68):
@@ -96,7 +96,7 @@ def test_hull_mask_covers_the_body_and_segmentation_finds_a_real_person():
     assert hull[y, x] == 1 and hull[0:2, 0:2].max() == 0
     masks = wi.person_masks([frame_of(kp, 120, 100)], PoseSequence(kp[None], 120, 100), "hull")
     assert masks[0].shape == (100, 120) and masks[0].mean() > hull.mean()
-    photo = Path(__file__).resolve().parents[2] / "assets" / "portraits" / "astronaut.jpg"
+    photo = Path(__file__).resolve().parents[3] / "assets" / "portraits" / "astronaut.jpg"
     if not photo.is_file():
         pytest.skip("the example portrait is missing")
     from animator.video import read_image

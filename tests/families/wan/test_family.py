@@ -12,7 +12,7 @@ import torch
 from animator.errors import Cancelled, InputError
 from animator.families import wan
 from animator.families.wan.tiny import tiny_wan_pipeline
-from tests.families.people import inputs
+from tests.families.wan.people import inputs
 
 SMALL = {"height": 16, "width": 16, "segment_frame_length": 9, "num_inference_steps": 2,
          "prompt": "a person dances"}

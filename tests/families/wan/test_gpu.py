@@ -10,7 +10,7 @@ import torch
 
 from animator.families import wan
 from animator.families.wan.tiny import tiny_wan_pipeline
-from tests.families.people import inputs
+from tests.families.wan.people import inputs
 
 pytestmark = [pytest.mark.gpu,
               pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")]

@@ -1,4 +1,4 @@
-"""animator.hub against the real huggingface_hub code, with no network.
+"""animator.families.hub against the real huggingface_hub code, with no network.
 
 A fake Hub answers through an httpx2 MockTransport installed with the hub's own
 `set_client_factory`, so every error below is raised by huggingface_hub itself from a real
@@ -16,9 +16,9 @@ import pytest
 from huggingface_hub import constants, set_client_factory
 from huggingface_hub.utils._http import default_client_factory, hf_request_event_hook
 
-import animator.hub as hub
+import animator.families.hub as hub
 from animator.errors import InputError
-from animator.hub import RemoteFiles, fetch, is_cached
+from animator.families.hub import RemoteFiles, fetch, is_cached
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 FILES = {

@@ -2,29 +2,29 @@
 
 No public checkpoint has the dense (geometry) pose branch or plain decoupled identity
 attention; this trains them (and any other part) from a preset, with accelerate doing the
-distributed work. Settings: `TrainConfig` (animator/config.py), from a YAML file plus
-`key=value` overrides. Data: a folder of videos (layout in animator/data.py).
+distributed work. Settings: `TrainConfig` (animator/families/svd/config.py), from a YAML file plus
+`key=value` overrides. Data: a folder of videos (layout in animator/families/svd/data.py).
 
 Commands (the same code runs in every case):
 
     # one process (a GPU, or the CPU)
-    python -m animator.train --config train.yaml [key=value ...]
+    python -m animator train --config train.yaml [key=value ...]
 
     # N GPUs on one machine
     accelerate launch --multi_gpu --num_processes N --mixed_precision bf16 \\
-        -m animator.train --config train.yaml
+        -m animator train --config train.yaml
 
     # M machines (run on each, R = 0..M-1; P = GPUs per machine x M; data_dir and
     # output_dir on storage every machine sees)
     accelerate launch --multi_gpu --num_machines M --machine_rank R --num_processes P \\
         --main_process_ip HOST_OF_RANK_0 --main_process_port 29500 --mixed_precision bf16 \\
-        -m animator.train --config train.yaml
+        -m animator train --config train.yaml
 
     # several CPU processes joined by gloo, on a machine without GPUs (train.py asks
     # accelerate for its CPU mode when CUDA is missing; `accelerate launch --cpu
     # --num_processes N` starts N processes only through MPI, else one)
     accelerate launch --multi_gpu --num_processes 2 --num_machines 1 --mixed_precision no \\
-        --dynamo_backend no -m animator.train --config train.yaml
+        --dynamo_backend no -m animator train --config train.yaml
 
     # resume after an interruption: the same command plus
     ... resume_from=latest
@@ -76,15 +76,15 @@ from diffusers.training_utils import EMAModel
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from animator.config import TrainConfig
-from animator.data import Clip, VideoDataset, collate, find_videos, shard_batches
 from animator.errors import InputError
-from animator.models.identity import MODES, FaceProjector
-from animator.models.pose_encoder import FusedPoseEncoder
-from animator.models.unet import identity_processors, pose_injector, set_identity
-from animator.pipeline import AnimationPipeline
+from animator.families.svd.config import TrainConfig
+from animator.families.svd.data import Clip, VideoDataset, collate, find_videos, shard_batches
+from animator.families.svd.models.identity import MODES, FaceProjector
+from animator.families.svd.models.pose_encoder import FusedPoseEncoder
+from animator.families.svd.models.unet import identity_processors, pose_injector, set_identity
+from animator.families.svd.pipeline import AnimationPipeline
+from animator.families.svd.weights import Preset, load_preset, save_preset_json
 from animator.video import side_by_side, write_video
-from animator.weights import Preset, load_preset, save_preset_json
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ def load_config(path: str | Path | None = None, overrides: typing.Sequence[str] 
         close = {k: difflib.get_close_matches(k, hints, 1) for k in unknown}
         hint = "; ".join(f"{k} (did you mean {c[0]}?)" if c else k for k, c in close.items())
         raise InputError(f"Unknown training setting(s): {hint}. The settings are the fields of "
-                         "TrainConfig in animator/config.py.")
+                         "TrainConfig in animator/families/svd/config.py.")
     return TrainConfig(**{k: _coerce(k, v, hints[k]) for k, v in values.items()})
 
 
@@ -584,7 +584,7 @@ def train(config: TrainConfig) -> Path:
         pipe.save_pretrained(final)
         save_preset_json(dataclasses.replace(
             initial.preset, description=f"Fine-tuned from {initial.preset.name} by "
-            f"animator.train ({', '.join(config.trainable)})"), final)
+            f"python -m animator train ({', '.join(config.trainable)})"), final)
         (final / "train_config.yaml").write_text(yaml.safe_dump(
             {**dataclasses.asdict(config), "draw": initial.draw}))
         logger.info("Saved the trained pipeline to %s (load it as local:%s).", final, final)
@@ -724,8 +724,8 @@ def _draw_kwargs(draw: dict) -> dict:
 
 
 def main(argv: typing.Sequence[str] | None = None) -> int:
-    """`python -m animator.train --config train.yaml key=value ...`"""
-    parser = argparse.ArgumentParser(prog="python -m animator.train", description=__doc__,
+    """`python -m animator train --config train.yaml key=value ...`"""
+    parser = argparse.ArgumentParser(prog="python -m animator train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", help="YAML file of TrainConfig fields")
     parser.add_argument("overrides", nargs="*", help="key=value settings applied on top")
