@@ -331,7 +331,8 @@ def cmd_evaluate(args) -> None:
 
 def cmd_download(args) -> None:
     from animator.families import family_of
-    from animator.families.svd.weights import download_preset, get_preset
+    from animator.families.svd import get_preset
+    from animator.families.svd.weights import download_preset
 
     wan = family_of(args.preset) == "wan"
     if args.fast and not wan:

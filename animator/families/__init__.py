@@ -45,7 +45,7 @@ def family_of(preset: str) -> str:
         return _local_family(Path(preset[len(LOCAL):]).expanduser())
     if preset in wan.PRESETS:
         return "wan"
-    from animator.families.svd.weights import PRESETS
+    from animator.families.svd import PRESETS
 
     if preset in PRESETS:
         return "svd"
@@ -57,7 +57,7 @@ def family_of(preset: str) -> str:
 def preset_names() -> list[str]:
     """Every named preset of every family, SVD first (they stay the default)."""
     from animator.families import wan
-    from animator.families.svd.weights import PRESETS
+    from animator.families.svd import PRESETS
 
     return [*PRESETS, *wan.PRESETS]
 
@@ -70,7 +70,7 @@ def settings_of(preset: str) -> tuple[Setting, ...]:
 
         return wan.settings_for(wan.get_preset(preset))
     from animator.families import svd
-    from animator.families.svd.weights import get_preset
+    from animator.families.svd import get_preset
 
     return svd.settings_for(get_preset(preset))
 
@@ -111,9 +111,9 @@ def estimate_cpu_seconds(preset: str, num_frames: int, width: int, height: int,
         return cost.estimate_cpu_seconds(num_frames, values)
     from dataclasses import fields
 
+    from animator.families.svd import get_preset
     from animator.families.svd.config import GenerationConfig
     from animator.families.svd.cost import estimate_cpu_seconds as svd_seconds
-    from animator.families.svd.weights import get_preset
 
     svd = get_preset(preset)
     config = GenerationConfig(**{f.name: values[f.name] for f in fields(GenerationConfig)})

@@ -83,7 +83,8 @@ from animator.families.svd.models.identity import MODES, FaceProjector
 from animator.families.svd.models.pose_encoder import FusedPoseEncoder
 from animator.families.svd.models.unet import identity_processors, pose_injector, set_identity
 from animator.families.svd.pipeline import AnimationPipeline
-from animator.families.svd.weights import Preset, load_preset, save_preset_json
+from animator.families.svd.presets import Preset, save_preset_json
+from animator.families.svd.weights import load_preset
 from animator.video import side_by_side, write_video
 
 logger = logging.getLogger(__name__)
