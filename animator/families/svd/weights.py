@@ -260,6 +260,34 @@ def assemble(preset: Preset, svd: Path, controller: Path, *, dtype: torch.dtype,
     already in `dtype` on `device`, as they are: no second copy, no random init of 1.5 B
     parameters.
     """
+    from animator.families.svd.models.unet import load_identity_state_dict
+
+    def report(fraction: float, desc: str) -> None:
+        if progress is not None:
+            progress(fraction, desc)
+
+    report(0.0, "Loading SVD")
+    unet, image_encoder, vae, scheduler, feature_extractor = _svd_parts(svd, dtype)
+    pose_encoder, face_projector, modules, expected = _meta_controls(preset, unet, image_encoder)
+    loaded = _converted(preset, controller, expected, dtype, device, report)
+    for name, module in modules.items():
+        module.load_state_dict(loaded.pop(name), strict=True, assign=True)
+    pipeline = AnimationPipeline(vae=vae, image_encoder=image_encoder, unet=unet.eval(),
+                                 scheduler=scheduler, feature_extractor=feature_extractor,
+                                 pose_encoder=pose_encoder.eval(),
+                                 face_projector=None if face_projector is None
+                                 else face_projector.eval(),
+                                 identity_mode=preset.identity_mode)
+    if "identity" in loaded:
+        load_identity_state_dict(unet, loaded.pop("identity"))
+    pipeline.to(device).reallocate_weights()
+    report(1.0, "Model loaded")
+    return pipeline
+
+
+def _svd_parts(svd: Path, dtype: torch.dtype) -> tuple:
+    """(UNet on the meta device, CLIP image encoder, VAE, scheduler, feature extractor) of an
+    SVD diffusers folder; the UNet's weights come from the controller."""
     from diffusers import (
         AutoencoderKLTemporalDecoder,
         EulerDiscreteScheduler,
@@ -267,20 +295,6 @@ def assemble(preset: Preset, svd: Path, controller: Path, *, dtype: torch.dtype,
     )
     from transformers import CLIPImageProcessorPil, CLIPVisionModelWithProjection
 
-    from animator.families.svd.models.identity import FaceProjector
-    from animator.families.svd.models.pose_encoder import FusedPoseEncoder
-    from animator.families.svd.models.unet import (
-        identity_state_dict,
-        install_identity,
-        load_identity_state_dict,
-        remove_identity,
-    )
-
-    def report(fraction: float, desc: str) -> None:
-        if progress is not None:
-            progress(fraction, desc)
-
-    report(0.0, "Loading SVD")
     config = UNetSpatioTemporalConditionModel.load_config(svd / "unet")
     with torch.device("meta"):
         unet = UNetSpatioTemporalConditionModel.from_config(config)
@@ -290,6 +304,19 @@ def assemble(preset: Preset, svd: Path, controller: Path, *, dtype: torch.dtype,
         svd / "vae", variant=_variant(svd / "vae"), torch_dtype=dtype)
     scheduler = EulerDiscreteScheduler.from_pretrained(svd / "scheduler")
     feature_extractor = CLIPImageProcessorPil.from_pretrained(svd / "feature_extractor")
+    return unet, image_encoder, vae, scheduler, feature_extractor
+
+
+def _meta_controls(preset: Preset, unet, image_encoder) -> tuple:
+    """(pose encoder, face projector or None, the modules the converted files fill by target
+    name, the shapes each target expects), the controls on the meta device."""
+    from animator.families.svd.models.identity import FaceProjector
+    from animator.families.svd.models.pose_encoder import FusedPoseEncoder
+    from animator.families.svd.models.unet import (
+        identity_state_dict,
+        install_identity,
+        remove_identity,
+    )
 
     with torch.device("meta"):
         pose_encoder = FusedPoseEncoder(out_channels=unet.config.block_out_channels[0],
@@ -308,7 +335,12 @@ def assemble(preset: Preset, svd: Path, controller: Path, *, dtype: torch.dtype,
         install_identity(unet)  # on the meta UNet, only to learn the processors' shapes
         expected["identity"] = {k: tuple(v.shape) for k, v in identity_state_dict(unet).items()}
         remove_identity(unet)
+    return pose_encoder, face_projector, modules, expected
 
+
+def _converted(preset: Preset, controller: Path, expected: dict, dtype: torch.dtype,
+               device: str, report: ProgressCallback) -> dict[str, dict[str, torch.Tensor]]:
+    """The preset's controller files converted (first start only) and loaded, by target."""
     loaded: dict[str, dict[str, torch.Tensor]] = {}
     for i, (relative, layout) in enumerate(preset.converter.items()):
         report(0.1 + 0.8 * i / len(preset.converter),
@@ -321,19 +353,7 @@ def assemble(preset: Preset, svd: Path, controller: Path, *, dtype: torch.dtype,
     if set(loaded) != set(expected):
         raise ValueError(f"preset {preset.name} fills {sorted(loaded)}, its model needs "
                          f"{sorted(expected)}")
-    for name, module in modules.items():
-        module.load_state_dict(loaded.pop(name), strict=True, assign=True)
-    pipeline = AnimationPipeline(vae=vae, image_encoder=image_encoder, unet=unet.eval(),
-                                 scheduler=scheduler, feature_extractor=feature_extractor,
-                                 pose_encoder=pose_encoder.eval(),
-                                 face_projector=None if face_projector is None
-                                 else face_projector.eval(),
-                                 identity_mode=preset.identity_mode)
-    if "identity" in loaded:
-        load_identity_state_dict(unet, loaded.pop("identity"))
-    pipeline.to(device).reallocate_weights()
-    report(1.0, "Model loaded")
-    return pipeline
+    return loaded
 
 
 def _face_embedder(preset: Preset, weights_dir: Path | None, device: str, allow_download: bool,
