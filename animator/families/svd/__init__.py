@@ -3,8 +3,9 @@
 Everything SVD lives in this folder: `config.py` (sampling settings), `presets.py` (the named
 presets and `local:` folders' conventions), `weights.py` (their files, download, assembly),
 `convert.py` (public pickles to safetensors), `models/` (pose encoder, identity attention,
-UNet installation, tiny model), `pipeline.py` (sampling in windows), `cost.py` (CPU
-estimate), `data.py` + `train.py` (fine-tuning), and `generator.py`, which adapts it all to
+UNet installation, tiny model), `pipeline.py` (sampling in windows) with `windows.py` (window
+plan, blend weights, AYS sigmas) and `inputs.py` (its input checks), `cost.py` (CPU
+estimate), `data.py` + `train/` (fine-tuning), and `generator.py`, which adapts it all to
 the generator boundary.
 """
 
