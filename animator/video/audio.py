@@ -5,13 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from animator.video.ffmpeg import (
-    _SAFE_INPUT,
-    _ffmpeg,
-    _run,
-    _temp_next_to,
-    _url,
-)
+from animator.video.ffmpeg import _SAFE_INPUT, _ffmpeg, _run, _temp_next_to, _url
 from animator.video.probe import _inspect
 
 

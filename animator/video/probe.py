@@ -10,12 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from animator.errors import InputError
-from animator.video.ffmpeg import (
-    _SAFE_INPUT,
-    _VIDEO_HINT,
-    _ffmpeg,
-    _url,
-)
+from animator.video.ffmpeg import _SAFE_INPUT, _VIDEO_HINT, _ffmpeg, _url
 
 # Perceptual-quantizer / hybrid-log-gamma sources (iPhone HDR) are tone-mapped to SDR.
 _HDR_TRANSFERS = ("smpte2084", "arib-std-b67")

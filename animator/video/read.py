@@ -13,13 +13,7 @@ import numpy as np
 
 from animator.config import InputLimits
 from animator.errors import InputError
-from animator.video.ffmpeg import (
-    _SAFE_INPUT,
-    _VIDEO_HINT,
-    _ffmpeg,
-    _rational,
-    _url,
-)
+from animator.video.ffmpeg import _SAFE_INPUT, _VIDEO_HINT, _ffmpeg, _rational, _url
 from animator.video.probe import VideoInfo, _Media, _probe
 from animator.video.span import _Plan, _plan, frame_cap_notice, plan_span
 

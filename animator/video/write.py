@@ -12,12 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from animator.video.audio import mux_audio
-from animator.video.ffmpeg import (
-    _ffmpeg,
-    _rational,
-    _temp_next_to,
-    _url,
-)
+from animator.video.ffmpeg import _ffmpeg, _rational, _temp_next_to, _url
 from animator.video.probe import _inspect
 
 # Written videos are converted with, and tagged as, BT.709 limited range: what browsers assume.

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from animator.video import (
-    extract_audio,
-    probe_video,
-    write_video,
-)
+from animator.video import extract_audio, probe_video, write_video
 from tests.video.media import audio_samples, rms
 
 

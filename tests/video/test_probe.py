@@ -5,11 +5,7 @@ from __future__ import annotations
 import pytest
 
 from animator.errors import InputError
-from animator.video import (
-    iter_video,
-    probe_video,
-    read_video,
-)
+from animator.video import iter_video, probe_video, read_video
 
 
 def test_probe_reports_what_the_file_holds(media):

@@ -7,11 +7,7 @@ import pytest
 
 from animator.config import InputLimits
 from animator.errors import InputError
-from animator.video import (
-    iter_video,
-    probe_video,
-    read_video,
-)
+from animator.video import iter_video, probe_video, read_video
 from tests.video.media import BLUE, RED, ffmpeg
 
 

@@ -7,12 +7,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from animator.video import (
-    VideoWriter,
-    probe_video,
-    read_video,
-    write_video,
-)
+from animator.video import VideoWriter, probe_video, read_video, write_video
 from tests.video.media import FFMPEG, audio_samples
 
 
