@@ -9,6 +9,7 @@ repository's file list when online and from the cache when offline.
 
 `weights_dir` is a local folder with the same relative layout as the repositories (for
 presets built from several repositories, their files side by side), used instead of the hub.
+(Just over 400 lines: finding, fetching and loading share the file-placement helpers.)
 """
 
 from __future__ import annotations
