@@ -27,6 +27,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from animator.errors import InputError
+from animator.evaluate.frechet import frechet_distance, frechet_from_features
 
 WEIGHTS = "pt_inception-2015-12-05-6726825d.pth"
 FETCH = (
@@ -209,29 +210,10 @@ class FIDInception(nn.Module):
         return self(x)[0].double().numpy()
 
 
-def frechet_distance(mu1, cov1, mu2, cov2, eps: float = 1e-6) -> float:
-    """|mu1 - mu2|^2 + Tr(cov1 + cov2 - 2 (cov1 cov2)^(1/2)), as pytorch-fid computes it
-    (an eps on the diagonals when the product is singular)."""
-    import warnings
-
-    from scipy import linalg
-
-    diff = np.asarray(mu1) - np.asarray(mu2)
-    with warnings.catch_warnings():  # few frames: singular covariances are expected here
-        warnings.simplefilter("ignore", linalg.LinAlgWarning)
-        covmean, _ = linalg.sqrtm(cov1 @ cov2, disp=False)
-    if not np.isfinite(covmean).all():
-        offset = np.eye(len(cov1)) * eps
-        covmean = linalg.sqrtm((cov1 + offset) @ (cov2 + offset))
-    covmean = np.real(covmean)
-    return float(diff @ diff + np.trace(cov1) + np.trace(cov2) - 2 * np.trace(covmean))
-
-
 def fid(features_a: np.ndarray, features_b: np.ndarray) -> float:
-    """FID of two (N, D) feature sets (N >= 2 each)."""
-    a, b = np.asarray(features_a, np.float64), np.asarray(features_b, np.float64)
-    return frechet_distance(a.mean(0), np.cov(a, rowvar=False), b.mean(0),
-                            np.cov(b, rowvar=False))
+    """FID of two (N, D) feature sets (N >= 2 each): `frechet.frechet_from_features`, the
+    exact fast form of pytorch-fid's formula (covariances over N - 1)."""
+    return frechet_from_features(features_a, features_b)
 
 
 def load_fid(weights_dir: str | Path | None = None) -> FIDInception:
