@@ -204,10 +204,14 @@ class FIDInception(nn.Module):
         return F.adaptive_avg_pool2d(x, 1).flatten(1)
 
     @torch.inference_mode()
+    def embed_many(self, frames: np.ndarray) -> np.ndarray:
+        """(N, features) pool features (float64) of (N, H, W, 3) RGB uint8 frames."""
+        x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 255
+        return self(x.contiguous(memory_format=torch.channels_last)).double().numpy()
+
     def embed(self, frame: np.ndarray) -> np.ndarray:
         """Pool features (float64) of one RGB uint8 frame."""
-        x = torch.from_numpy(np.ascontiguousarray(frame)).permute(2, 0, 1)[None].float() / 255
-        return self(x)[0].double().numpy()
+        return self.embed_many(frame[None])[0]
 
 
 def fid(features_a: np.ndarray, features_b: np.ndarray) -> float:
@@ -236,7 +240,7 @@ def load_fid(weights_dir: str | Path | None = None) -> FIDInception:
     except (KeyError, AttributeError, TypeError, RuntimeError) as e:
         raise InputError(f"{path} does not hold the Inception-v3 FID weights ({e}): download "
                          f"it again. {FETCH.format(folder=folder)}.") from e
-    return model.eval()
+    return model.eval().to(memory_format=torch.channels_last)
 
 
 __all__ = ["FIDInception", "fid", "frechet_distance", "load_fid"]

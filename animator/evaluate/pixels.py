@@ -11,9 +11,25 @@ from __future__ import annotations
 import numpy as np
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
+from animator.errors import InputError
+
+MIN_SIDE = 11  # SSIM's Gaussian window is 11 x 11: smaller frames have no SSIM
+
+
+def check_side(shape: tuple[int, ...], min_side: int, protocol: str) -> None:
+    """Refuse frames too small for the SSIM window (scikit-image would raise mid-clip)."""
+    if min(shape[:2]) < min_side:
+        raise InputError(f"The frames are {shape[1]}x{shape[0]}: SSIM ({protocol} protocol) "
+                         f"needs at least {min_side} px on each side. Evaluate the clip at "
+                         "its rendered size, or leave out --ground-truth.")
+
 
 class PixelScores:
     """Feed (generated, ground-truth) frame pairs of the same size."""
+
+    protocol = "standard"
+    min_side = MIN_SIDE
+    keys = ("l1", "psnr", "ssim")
 
     def __init__(self):
         self.l1: list[float] = []
@@ -23,6 +39,7 @@ class PixelScores:
     def add(self, frame: np.ndarray, truth: np.ndarray) -> None:
         if frame.shape != truth.shape:
             raise ValueError(f"frame {frame.shape} and ground truth {truth.shape} differ in size")
+        check_side(frame.shape, self.min_side, self.protocol)
         diff = np.abs(frame.astype(np.int16) - truth.astype(np.int16))
         self.l1.append(float(diff.mean() / 255.0))
         if diff.any():
