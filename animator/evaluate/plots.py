@@ -65,7 +65,9 @@ def proportion_plot(ev: Evaluation, path: Path) -> bool:
         return False
     sources = {"portrait": p.portrait, "driver": p.driver, "clip": p.clip}
     sources = {k: v for k, v in sources.items() if v is not None}
-    names = [n for n in p.clip if any(s.get(n) is not None for s in sources.values())]
+    names = [n for n in p.clip  # ratios that can be compared: the clip's and another's
+             if p.clip.get(n) is not None
+             and sum(s.get(n) is not None for s in sources.values()) >= 2]
     if not names:
         return False
     plt = _pyplot()

@@ -54,8 +54,8 @@ DESCRIPTIONS: dict[str, tuple[str, str]] = {
                 "size; higher is better"),
     "lost_frames": ("lost", "frames where the target shows a person and none is found; "
                     "lower is better"),
-    "jitter": ("jitter", "keypoint acceleration per frame in body sizes (compare with the "
-               "target's); lower is better"),
+    "jitter": ("jitter", "keypoint acceleration per frame in body sizes (the target's own "
+               "is the floor); lower is better"),
     "flicker": ("flicker", "warping error between consecutive frames, 8-bit levels; lower "
                 "is better"),
     "csim": ("CSIM", "ArcFace cosine similarity of each frame's face to the portrait's; "
@@ -76,14 +76,17 @@ DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "fvd": ("FVD", "Fréchet distance of I3D features of 16-frame windows; lower is better"),
     "build_error_vs_portrait": ("build err (portrait)", "mean relative error of the bone "
                                 "ratios against the portrait's; lower is better"),
-    "build_error_vs_driver": ("build err (driver)", "the same against the driver's: lower "
-                              "than the portrait's means the clip took the driver's build"),
+    "build_error_vs_driver": ("build err (driver)", "the same against the driver's; higher "
+                              "is better (below the portrait's: the clip took the driver's "
+                              "build)"),
     "build_shift": ("build shift", "0: the portrait's proportions, 1: the driver's; nearer "
                     "0 is better"),
-    "duration_error": ("dur err s", "clip length minus the target's, seconds; 0 is best"),
-    "has_audio": ("audio", "whether the clip has sound (it should when the driver has)"),
-    "audio_lag_error": ("lag err s", "audio offset minus the expected one, seconds; 0 is "
-                        "best"),
+    "duration_error": ("dur err s", "clip length minus the target's, seconds; nearer 0 is "
+                       "better"),
+    "has_audio": ("audio", "whether the clip has sound; yes is better when the driver has "
+                  "sound"),
+    "audio_lag_error": ("lag err s", "audio offset minus the expected one, seconds; nearer "
+                        "0 is better"),
 }
 DISCO_DESCRIPTIONS = {
     "l1": ("L1", "DisCo's L1: mean absolute difference in 0-255 levels divided by H x W; "
