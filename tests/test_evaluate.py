@@ -476,7 +476,9 @@ def test_fid_with_tiny_weights(tmp_path, sway_frames):
     original = _tiny_inception(tmp_path / "fid")
     model = load_fid(tmp_path)
     frame = sway_frames[0]
-    np.testing.assert_allclose(model.embed(frame), original.embed(frame), rtol=1e-6)
+    # Loading folds batch norm into the convolutions: the same function, to float rounding.
+    np.testing.assert_allclose(model.embed(frame), original.embed(frame), rtol=1e-4,
+                               atol=1e-6)
     assert model.features == 128
     real = np.stack([model.embed(f) for f in sway_frames[:12]])
     noisy = np.stack([model.embed(np.clip(f.astype(int) + 60, 0, 255).astype(np.uint8))

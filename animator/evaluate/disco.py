@@ -27,11 +27,11 @@ import math
 
 import cv2
 import numpy as np
-from skimage.metrics import structural_similarity
 
 from animator.evaluate.pixels import check_side
+from animator.evaluate.ssim import ssim, window
 
-MIN_SIDE = 7  # scikit-image's default SSIM window
+MIN_SIDE = window(gaussian=False)  # scikit-image's default SSIM window
 IDENTICAL_DB = 100.0  # DisCo's score for an MSE of 0
 
 
@@ -58,7 +58,7 @@ def disco_psnr_star(frame: np.ndarray, truth: np.ndarray) -> float:
 def disco_ssim(frame: np.ndarray, truth: np.ndarray) -> float:
     """SSIM of the grayscale frames with scikit-image's defaults (7x7 uniform window)."""
     gray = [cv2.cvtColor(np.ascontiguousarray(x), cv2.COLOR_RGB2GRAY) for x in (frame, truth)]
-    return float(structural_similarity(gray[0], gray[1], data_range=255))
+    return ssim(gray[1], gray[0], gaussian=False)
 
 
 def to_truth_size(frame: np.ndarray, truth: np.ndarray) -> np.ndarray:

@@ -27,6 +27,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from animator.errors import InputError
+from animator.evaluate.fold import fold
 from animator.evaluate.frechet import frechet_distance, frechet_from_features
 
 WEIGHTS = "pt_inception-2015-12-05-6726825d.pth"
@@ -47,7 +48,13 @@ class _Conv(nn.Module):
         self.bn = nn.BatchNorm2d(c_out, eps=0.001)
 
     def forward(self, x):
-        return F.relu(self.bn(self.conv(x)))
+        x = self.conv(x)
+        return F.relu(self.bn(x) if self.bn is not None else x, inplace=True)
+
+    def fold(self) -> None:
+        """Batch norm into the convolution (`fold.py`), once the weights are loaded."""
+        if self.bn is not None:
+            self.conv, self.bn = fold(self.conv, self.bn), None
 
 
 def _avg(x):
@@ -203,6 +210,12 @@ class FIDInception(nn.Module):
             x = getattr(self, name)(x)
         return F.adaptive_avg_pool2d(x, 1).flatten(1)
 
+    def fold_batch_norm(self) -> FIDInception:
+        for module in self.modules():
+            if isinstance(module, _Conv):
+                module.fold()
+        return self
+
     @torch.inference_mode()
     def embed_many(self, frames: np.ndarray) -> np.ndarray:
         """(N, features) pool features (float64) of (N, H, W, 3) RGB uint8 frames."""
@@ -240,7 +253,7 @@ def load_fid(weights_dir: str | Path | None = None) -> FIDInception:
     except (KeyError, AttributeError, TypeError, RuntimeError) as e:
         raise InputError(f"{path} does not hold the Inception-v3 FID weights ({e}): download "
                          f"it again. {FETCH.format(folder=folder)}.") from e
-    return model.eval().to(memory_format=torch.channels_last)
+    return model.eval().fold_batch_norm().to(memory_format=torch.channels_last)
 
 
 __all__ = ["FIDInception", "fid", "frechet_distance", "load_fid"]

@@ -29,6 +29,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from animator.errors import InputError
+from animator.evaluate.fold import fold
 
 
 def _same_pad(x: torch.Tensor, kernel, stride) -> torch.Tensor:
@@ -41,6 +42,12 @@ def _same_pad(x: torch.Tensor, kernel, stride) -> torch.Tensor:
     return F.pad(x, pads)
 
 
+def _static(kernel, stride) -> bool:
+    """SAME padding that is the same on both sides whatever the size (stride 1, odd
+    kernel): the convolution or pool can pad by itself, without a padded copy."""
+    return all(s == 1 and k % 2 == 1 for k, s in zip(kernel, stride, strict=True))
+
+
 class _Unit(nn.Module):
     """Conv3d (SAME padding) + batch norm (eps 1e-3) + ReLU: pytorch-i3d's Unit3D."""
 
@@ -48,17 +55,29 @@ class _Unit(nn.Module):
                  relu=True, bias=False):
         super().__init__()
         self.kernel, self.stride, self.relu = tuple(kernel), tuple(stride), relu
+        self.static = _static(self.kernel, self.stride)
         self.conv3d = nn.Conv3d(c_in, c_out, kernel, stride=stride, bias=bias)
         self.bn = nn.BatchNorm3d(c_out, eps=0.001, momentum=0.01) if norm else None
 
     def forward(self, x):
-        x = self.conv3d(_same_pad(x, self.kernel, self.stride))
+        if self.static:
+            x = F.conv3d(x, self.conv3d.weight, self.conv3d.bias,
+                         padding=tuple(k // 2 for k in self.kernel))
+        else:
+            x = self.conv3d(_same_pad(x, self.kernel, self.stride))
         if self.bn is not None:
             x = self.bn(x)
-        return F.relu(x) if self.relu else x
+        return F.relu(x, inplace=True) if self.relu else x
+
+    def fold(self) -> None:
+        """Batch norm into the convolution (`fold.py`), once the weights are loaded."""
+        if self.bn is not None:
+            self.conv3d, self.bn = fold(self.conv3d, self.bn), None
 
 
 def _pool(x, kernel, stride):
+    if _static(kernel, stride):  # inputs are ReLU outputs (>= 0): max ignores a zero pad
+        return F.max_pool3d(x, kernel, stride, padding=tuple(k // 2 for k in kernel))
     return F.max_pool3d(_same_pad(x, kernel, stride), kernel, stride)
 
 
@@ -124,6 +143,12 @@ class InceptionI3d(nn.Module):
         x = F.avg_pool3d(x, (1, 7, 7), stride=1)  # dropout: identity in eval mode
         return self.logits(x).squeeze(4).squeeze(3).mean(2)
 
+    def fold_batch_norm(self) -> InceptionI3d:
+        for module in self.modules():
+            if isinstance(module, _Unit):
+                module.fold()
+        return self
+
 
 def load_i3d_state(path: Path, fetch: str) -> InceptionI3d:
     """DisCo's I3D from its state dict (`torch.load(weights_only=True)`)."""
@@ -138,7 +163,7 @@ def load_i3d_state(path: Path, fetch: str) -> InceptionI3d:
     except (KeyError, AttributeError, TypeError, RuntimeError) as e:
         raise InputError(f"{path} does not hold pytorch-i3d's InceptionI3d weights ({e}): "
                          f"download it again. {fetch}.") from e
-    return model.eval()
+    return model.eval().fold_batch_norm()
 
 
 def load_i3d_torchscript(path: Path, fetch: str) -> torch.jit.ScriptModule:

@@ -19,6 +19,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from animator.errors import InputError
+from animator.evaluate.fold import fold
 
 LAYERS = (3, 4, 6, 3)  # bottleneck blocks per stage (ResNet-50)
 
@@ -37,10 +38,21 @@ class _Bottleneck(nn.Module):
             nn.BatchNorm3d(planes * 4)) if project else None
 
     def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = F.relu(self.bn2(self.conv2(out)))
+        out = F.relu(self.bn1(self.conv1(x)), inplace=True)
+        out = F.relu(self.bn2(self.conv2(out)), inplace=True)
         out = self.bn3(self.conv3(out))
-        return F.relu(out + (self.downsample(x) if self.downsample is not None else x))
+        return F.relu(out + (self.downsample(x) if self.downsample is not None else x),
+                      inplace=True)
+
+    def fold(self) -> None:
+        """Batch norm into the convolutions (`fold.py`), once the weights are loaded."""
+        for i in (1, 2, 3):
+            conv, bn = getattr(self, f"conv{i}"), getattr(self, f"bn{i}")
+            if not isinstance(bn, nn.Identity):
+                setattr(self, f"conv{i}", fold(conv, bn))
+                setattr(self, f"bn{i}", nn.Identity())
+        if self.downsample is not None and not isinstance(self.downsample[1], nn.Identity):
+            self.downsample = nn.Sequential(fold(*self.downsample), nn.Identity())
 
 
 class ResNet3D50(nn.Module):
@@ -66,8 +78,16 @@ class ResNet3D50(nn.Module):
                      math.ceil(sample_size / 32))
         self.eval().requires_grad_(False)
 
+    def fold_batch_norm(self) -> ResNet3D50:
+        if not isinstance(self.bn1, nn.Identity):
+            self.conv1, self.bn1 = fold(self.conv1, self.bn1), nn.Identity()
+        for module in self.modules():
+            if isinstance(module, _Bottleneck):
+                module.fold()
+        return self
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.max_pool3d(F.relu(self.bn1(self.conv1(x))), 3, stride=2, padding=1)
+        x = F.max_pool3d(F.relu(self.bn1(self.conv1(x)), inplace=True), 3, stride=2, padding=1)
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return F.avg_pool3d(x, self.pool, stride=1).flatten(1)
 
@@ -86,7 +106,7 @@ def load_resnet3d(path: Path, fetch: str) -> ResNet3D50:
     except (KeyError, AttributeError, TypeError, RuntimeError) as e:
         raise InputError(f"{path} does not hold the 3D ResNet-50 (Kinetics) weights ({e}): "
                          f"download it again. {fetch}.") from e
-    return model.eval()
+    return model.eval().fold_batch_norm()
 
 
 __all__ = ["ResNet3D50", "load_resnet3d"]

@@ -32,7 +32,7 @@ from animator.evaluate.pose import keypoint_jitter, pose_accuracy
 from animator.evaluate.proportion import compare_proportions
 from animator.evaluate.sync import check_sync
 from animator.evaluate.temporal import WarpingError
-from animator.evaluate.truth import Networks, TruthComparison
+from animator.evaluate.truth import InBackground, Networks, TruthComparison
 from animator.framing import Framing
 from animator.pose.motions import list_motions
 from animator.pose.skeleton import PoseSequence
@@ -211,8 +211,8 @@ def evaluate_clip(clip: str | Path, target: Target, *, animator,
     skip = target.lead_in or 0  # lead-in frames have no ground truth
     comparison = truth = None
     if ground_truth is not None:
-        comparison = TruthComparison(config.protocol, Networks(
-            lpips_model, fid_model, fid_vid_model, fvd_model))
+        comparison = InBackground(TruthComparison(config.protocol, Networks(
+            lpips_model, fid_model, fid_vid_model, fvd_model)))
         truth = _truth_frames(Path(ground_truth), info.fps, framing, canvas_from, size,
                               target.truth_start, resize=config.protocol != "disco")
     frame_count = 0
@@ -231,11 +231,16 @@ def evaluate_clip(clip: str | Path, target: Target, *, animator,
             yield frame
 
     detected = None
-    if goal is not None or target.portrait_pose is not None:
-        detected = animator.detector.detect_video(frames(), info.fps, *size)
-    else:
-        for _ in frames():
-            pass
+    try:
+        if goal is not None or target.portrait_pose is not None:
+            detected = animator.detector.detect_video(frames(), info.fps, *size)
+        else:
+            for _ in frames():
+                pass
+    except BaseException:
+        if comparison is not None:
+            comparison.close()
+        raise
     T = frame_count
     per_frame = {"flicker": _series(flicker.scores, T)}
     accuracy = jitter = target_jitter = None

@@ -5,10 +5,16 @@ keeps what each score needs: the pixel scores (`pixels.py`, or DisCo's in `disco
 LPIPS per pair, Inception features per frame for FID and the 16-frame windows for FID-VID
 and FVD (`fvd.py`). The networks run on small batches (a few frames at a time), which
 is about a third faster on a CPU than one frame at a time and keeps memory flat.
+
+`InBackground` runs a comparison on its own thread, fed through a short queue: the pose
+detector (MediaPipe keeps about 1.3 of 2 cores busy) and the networks then share the
+machine instead of taking turns.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,4 +116,46 @@ class TruthComparison:
         return TruthResult(summary, per_frame, features, notes)
 
 
-__all__ = ["Networks", "TruthComparison", "TruthResult"]
+class InBackground:
+    """A `TruthComparison` on a worker thread; `add` and `finish` as the comparison's (an
+    error in the worker is raised by the next call)."""
+
+    def __init__(self, comparison: TruthComparison, depth: int = 8):
+        self.comparison = comparison
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="truth-comparison",
+                                        daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        while (pair := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self.comparison.add(*pair)
+                except BaseException as e:  # handed to the caller's thread
+                    self._error = e
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def add(self, frame: np.ndarray, truth: np.ndarray) -> None:
+        self._raise()
+        self._queue.put((frame, truth))
+
+    def finish(self) -> TruthResult:
+        self._queue.put(None)
+        self._thread.join()
+        self._raise()
+        return self.comparison.finish()
+
+    def close(self) -> None:
+        """Stop the worker without a result (the clip's evaluation failed)."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+
+__all__ = ["InBackground", "Networks", "TruthComparison", "TruthResult"]
