@@ -84,7 +84,8 @@ def random_lpips(net: str = "alex") -> LPIPS:
 
 
 class StyleGanVCall(torch.nn.Module):
-    """StyleGAN-V's I3D call interface around a full-size I3D (the real file's cost)."""
+    """StyleGAN-V's I3D call interface around a full-size I3D (the real file's cost: its
+    batch norms are not folded, as a TorchScript file's are not)."""
 
     def __init__(self):
         super().__init__()
@@ -104,7 +105,8 @@ class StyleGanVCall(torch.nn.Module):
 def networks() -> dict:
     torch.manual_seed(0)
     return {"lpips_model": random_lpips(),
-            "fid_model": FIDInception().to(memory_format=torch.channels_last),
+            "fid_model": FIDInception().fold_batch_norm().to(
+                memory_format=torch.channels_last),  # as load_fid leaves it
             "fvd_model": VideoNetwork(METRICS[("fvd", "standard")],
                                       StyleGanVCall().eval())}
 
@@ -112,8 +114,8 @@ def networks() -> dict:
 def disco_window_cost(truth: Path) -> float:
     """Seconds per frame of DisCo's FVD + FID-VID (a window at every frame, both streams)."""
     torch.manual_seed(0)
-    nets = [VideoNetwork(METRICS[("fvd", "disco")], InceptionI3d()),
-            VideoNetwork(METRICS[("fid_vid", "disco")], ResNet3D50())]
+    nets = [VideoNetwork(METRICS[("fvd", "disco")], InceptionI3d().fold_batch_norm()),
+            VideoNetwork(METRICS[("fid_vid", "disco")], ResNet3D50().fold_batch_norm())]
     frames = [f for _, f in zip(range(24), iter_video(truth), strict=False)]
     start = time.perf_counter()
     for net in nets:

@@ -178,6 +178,42 @@ def _proportions(target: Target, detected, config, notes):
     return result
 
 
+def _framing(target: Target, info, notes: list[str]):
+    """The portrait-to-canvas framing `Animator` used, and the target poses through it."""
+    size = (info.width, info.height)
+    canvas_from = (size if target.portrait is None else
+                   (target.portrait.shape[1], target.portrait.shape[0]))
+    if target.poses is not None:
+        canvas_from = (target.poses.width, target.poses.height)
+    framing = Framing.around(canvas_from, size, target.person_x)
+    goal = framing.poses(target.poses) if target.poses is not None else None
+    if goal is not None and abs(goal.fps - info.fps) > 0.01 * info.fps:
+        notes.append(f"The target poses run at {goal.fps:g} fps and the clip at {info.fps:g} "
+                     "fps: frames are compared by index.")
+    return canvas_from, framing, goal
+
+
+def _truth_series(result, T: int, skip: int, per_frame, notes: list[str]) -> None:
+    notes += result.notes
+    for name, values in result.per_frame.items():
+        per_frame[name] = _series(values, T, skip)
+    if result.summary["frames"] < T - skip:
+        notes.append(f"The ground truth covers {result.summary['frames']} of the clip's "
+                     f"{T - skip} frames.")
+
+
+def _sync(clip: Path, target: Target, goal, T: int, fps: float, notes: list[str]):
+    sync = check_sync(clip, len(goal) if goal is not None else T,
+                      goal.fps if goal is not None else fps, driving=target.driving,
+                      expected_lag=(None if target.audio_start is None or target.lead_in is None
+                                    else target.audio_start - target.lead_in / fps))
+    if sync.audio_note:
+        notes.append(f"Audio: {sync.audio_note}.")
+    if goal is not None and sync.target_frames != T:
+        notes.append(f"The clip has {T} frames and the target poses {sync.target_frames}.")
+    return sync
+
+
 def evaluate_clip(clip: str | Path, target: Target, *, animator,
                   ground_truth: str | Path | None = None,
                   config: EvaluateConfig | None = None, embedder=None,
@@ -196,15 +232,7 @@ def evaluate_clip(clip: str | Path, target: Target, *, animator,
     info = probe_video(clip)
     notes = list(target.notes)
     size = (info.width, info.height)
-    canvas_from = (size if target.portrait is None else
-                   (target.portrait.shape[1], target.portrait.shape[0]))
-    if target.poses is not None:
-        canvas_from = (target.poses.width, target.poses.height)
-    framing = Framing.around(canvas_from, size, target.person_x)
-    goal = framing.poses(target.poses) if target.poses is not None else None
-    if goal is not None and abs(goal.fps - info.fps) > 0.01 * info.fps:
-        notes.append(f"The target poses run at {goal.fps:g} fps and the clip at {info.fps:g} "
-                     "fps: frames are compared by index.")
+    canvas_from, framing, goal = _framing(target, info, notes)
 
     flicker = WarpingError(config.flow_side)
     identity = _identity(target, framing, embedder, config, notes)
@@ -260,21 +288,9 @@ def evaluate_clip(clip: str | Path, target: Target, *, animator,
                      "--face-model-dir.")
     result = comparison.finish() if comparison is not None else None
     if result is not None:
-        notes += result.notes
-        for name, values in result.per_frame.items():
-            per_frame[name] = _series(values, T, skip)
-        if result.summary["frames"] < T - skip:
-            notes.append(f"The ground truth covers {result.summary['frames']} of the clip's "
-                         f"{T - skip} frames.")
+        _truth_series(result, T, skip, per_frame, notes)
     summary = result.summary if result is not None else {}
-    sync = check_sync(clip, len(goal) if goal is not None else T,
-                      goal.fps if goal is not None else info.fps, driving=target.driving,
-                      expected_lag=(None if target.audio_start is None or target.lead_in is None
-                                    else target.audio_start - target.lead_in / info.fps))
-    if sync.audio_note:
-        notes.append(f"Audio: {sync.audio_note}.")
-    if goal is not None and sync.target_frames != T:
-        notes.append(f"The clip has {T} frames and the target poses {sync.target_frames}.")
+    sync = _sync(clip, target, goal, T, info.fps, notes)
     pixel_keys = ("l1", "psnr", "psnr_star", "ssim", "frames")
     return Evaluation(
         clip=clip, frames=T, fps=info.fps, width=size[0], height=size[1], pose=accuracy,
