@@ -158,3 +158,46 @@ def test_missing_or_wrong_files_are_refused_with_what_to_fetch(tmp_path):
     torch.save({"conv1.weight": torch.zeros(1)}, tmp_path / "fvd" / "i3d_pretrained_400.pt")
     with pytest.raises(InputError, match="does not hold pytorch-i3d"):
         load_video_network("fvd", "disco", tmp_path)
+
+
+def lively(model: torch.nn.Module) -> torch.nn.Module:
+    """Variance-keeping random weights, so that 20-odd random layers still see the input."""
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.Conv3d):
+                torch.nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+            if isinstance(module, torch.nn.BatchNorm3d):
+                module.running_var.uniform_(0.8, 1.2)
+    return model
+
+
+def test_clip_scores_through_evaluate_in_both_protocols(tmp_path):
+    """A real H.264 clip against itself scores 0 and against a brighter copy more, with the
+    networks loaded from files as `evaluate --fvd --fid-vid` loads them."""
+    from animator.evaluate import EvaluateConfig, Target, evaluate_clip
+    from animator.evaluate.networks import load_networks
+    from animator.video import write_video
+
+    write_torchscript(tmp_path / "fvd")
+    torch.manual_seed(0)
+    torch.save(lively(InceptionI3d(scale=1 / 16)).state_dict(),
+               tmp_path / "fvd" / "i3d_pretrained_400.pt")
+    torch.save({"state_dict": lively(ResNet3D50(scale=1 / 16)).state_dict()},
+               tmp_path / "fvd" / "resnet-50-kinetics.pth")
+    for protocol, count in (("standard", 2 * CLIP), ("disco", CLIP + 2)):  # 2 or 3 windows
+        frames = textured_frames(count, side=64, seed=3)
+        clip = write_video(frames, tmp_path / f"{protocol}.mp4", 25.0, crf=10)
+        brighter = write_video([f + 30 for f in frames], tmp_path / "brighter.mp4", 25.0,
+                               crf=10)
+        config = EvaluateConfig(identity=False, protocol=protocol, fvd=True, fid_vid=True,
+                                weights_dir=str(tmp_path))
+        nets = load_networks(config)
+        same, other = (evaluate_clip(c, Target(None, None, None), animator=None,
+                                     ground_truth=clip, config=config,
+                                     fid_vid_model=nets.fid_vid, fvd_model=nets.fvd)
+                       for c in (clip, brighter))
+        assert same.fvd == pytest.approx(0, abs=1e-9) and same.fid_vid == pytest.approx(
+            0, abs=1e-6)
+        assert other.fvd > 1e-3 and other.fid_vid > 1e-3
+        assert len(same.features["fvd"][0]) == (2 if protocol == "standard" else 3)
+        assert same.row()["protocol"] == protocol and "fvd" in same.row()
