@@ -43,7 +43,8 @@ class TruthResult:
 
     summary: dict[str, Any]  # pixel means, frames, lpips, fid, fid_vid, fvd
     per_frame: dict[str, list[float]]  # pixel scores and LPIPS, one value per compared pair
-    features: dict[str, tuple[np.ndarray, np.ndarray]]  # (generated, truth), for pooling
+    features: dict[str, tuple[np.ndarray, np.ndarray]]  # (generated, truth), for pooling;
+    # float32, as the networks computed them (half the memory of a test set's worth)
     notes: list[str] = field(default_factory=list)
 
 
@@ -95,7 +96,8 @@ class TruthComparison:
             per_frame["lpips"] = list(self.lpips)
         if self.networks.fid is not None:
             if sum(len(e) for e in self._embeddings[0]) >= 2:
-                features["fid"] = tuple(np.concatenate(e) for e in self._embeddings)
+                features["fid"] = tuple(np.concatenate(e).astype(np.float32)
+                                        for e in self._embeddings)
                 from animator.evaluate.fid import fid
 
                 summary["fid"] = fid(*features["fid"])
@@ -103,7 +105,8 @@ class TruthComparison:
                 summary["fid"] = None
                 notes.append("FID needs at least 2 frames with a ground truth: not measured.")
         for name, (generated, real) in self._windows.items():
-            pair = generated.features(), real.features()
+            pair = (generated.features().astype(np.float32),
+                    real.features().astype(np.float32))
             label = "FVD" if name == "fvd" else "FID-VID"
             if min(len(pair[0]), len(pair[1])) < 2:
                 summary[name] = None
