@@ -137,7 +137,7 @@ def retarget(
     )
 
 
-# --- the steps of `retarget` that work on both people ---------------------------------------
+# --- the steps of `retarget`, one function each ---------------------------------------------
 
 
 def _cleaned_driver(

@@ -1,5 +1,5 @@
 """The pose as a tree: the parent of each of the 134 points, the xy-planes layout, and a pose
-as root + vectors along that tree (steps 5 of shared/reference/retarget.md).
+as root + vectors along that tree (step 5 of shared/reference/retarget.md).
 
 Every point has a parent: body and feet follow `BODY_PARENTS`, the face hangs off the nose
 and each hand off its body wrist, so the hands and the face are rigid blocks scaled about
