@@ -28,8 +28,8 @@ from animator.animate import Animator  # noqa: E402
 from animator.config import InputLimits, RetargetConfig  # noqa: E402
 from animator.errors import Cancelled, InputError  # noqa: E402
 from animator.estimate import describe_seconds  # noqa: E402
+from animator.families.svd import get_preset  # noqa: E402
 from animator.families.svd.config import GENERATION_CHOICES  # noqa: E402
-from animator.families.svd.weights import get_preset  # noqa: E402
 from animator.pose.motions import MOTIONS  # noqa: E402
 
 log = logging.getLogger("animator.app")

@@ -5,20 +5,22 @@ Each step it calls is a plain function usable alone; this class adds what a prod
 around them: input checks with readable messages, a pose cache so that re-running with
 new settings skips detection, a generator loaded once (lazily, by one thread), progress
 per stage, cancellation, and output files that are removed again when a job fails.
+
+The separable parts live next to it: driving.py (the driving motion from a video, a pose
+file or a built-in motion, and the pose cache), people_choice.py (whose pose: the portrait's
+person, the people to choose from) and jobs.py (job folders and their cleanup). What stays,
+over 400 lines, is the class whose methods are the public API, one per thing a user asks
+for, and the result types they return.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import shutil
 import tempfile
 import threading
 import time
-import zipfile
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,29 +28,28 @@ import numpy as np
 
 from animator import families
 from animator.config import InputLimits, RetargetConfig
+from animator.driving import (
+    DETECTION_MAX_SIDE,
+    VIDEO_SUFFIXES,
+    Driving,
+    PoseCache,
+    Progress,
+    motion_driving,
+    pose_file_driving,
+    video_driving,
+)
 from animator.errors import Cancelled, InputError
 from animator.estimate import describe_seconds
 from animator.families.base import GenerationInputs
-from animator.pose.detect import check_person_index, keypoint_box, make_detector
-from animator.pose.motions import list_motions, make_motion
-from animator.pose.people import draw_numbered_boxes
-from animator.pose.plausibility import check_poses
+from animator.jobs import job_folder, remove_old_jobs
+from animator.people_choice import PeopleFound, detect_portrait_pose, first_people
+from animator.pose.detect import check_person_index, make_detector
+from animator.pose.motions import list_motions
 from animator.pose.render import RenderedPoses, draw_pose, overlay_pose
 from animator.pose.retarget import Retargeted, retarget
 from animator.pose.skeleton import POSE_FILE_SUFFIXES, PoseSequence
-from animator.video import (
-    VideoInfo,
-    VideoWriter,
-    frame_cap_notice,
-    plan_span,
-    read_image,
-    read_video,
-    side_by_side,
-)
+from animator.video import VideoWriter, read_image, read_video, side_by_side
 
-Progress = Callable[[float, str], None]
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".gif")
-DETECTION_MAX_SIDE = 640  # driving frames are detected (and previewed) at this size
 PREVIEW_HEIGHT = 512
 
 
@@ -63,34 +64,6 @@ def _resolve_device(device: str) -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha1()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-@dataclass
-class Driving:
-    """The driving motion, whatever it came from: poses plus what is needed to preview it."""
-
-    poses: PoseSequence
-    frames: list[np.ndarray] | None  # RGB frames the poses were found in; None for motions/files
-    audio: Path | None  # file whose audio track goes with the poses
-    audio_start: float  # seconds into `audio` where poses[0] sits
-    notices: list[str] = field(default_factory=list)
-
-
-@dataclass
-class PeopleFound:
-    """The people a person index counts (0: the largest), for choosing one."""
-
-    image: np.ndarray  # RGB: the portrait or the first driving frame with people, boxes numbered
-    boxes: np.ndarray  # (N, 4) x0, y0, x1, y1 in pixels of `image`, in index order
-    frame: int  # driving frame shown (0 for a portrait)
 
 
 @dataclass
@@ -170,8 +143,7 @@ class Animator:
         self._detector_notices: list[str] = []  # which detector runs, told with every job
         self._detector = None
         self._detector_lock = threading.Lock()
-        self._pose_cache: OrderedDict[tuple, PoseSequence] = OrderedDict()
-        self._pose_cache_size = pose_cache_size
+        self._pose_cache = PoseCache(pose_cache_size)
         self._loaded = None
         self._load_lock = threading.Lock()
         self._generate_lock = threading.Lock()
@@ -230,23 +202,7 @@ class Animator:
         """Detect the portrait's person `person` (0: the largest); refuse a portrait
         without one. Implausible joints are removed (`pose.plausibility`)."""
         check_person_index(person)
-        detector = self.detector
-        with self._detector_lock:
-            pose, num_people = detector.detect_image(image, person=person)
-        if pose is None:
-            raise InputError(
-                "No person found in the portrait. Use a photo of one person whose head and "
-                "shoulders are clearly visible."
-            )
-        notices = []
-        if num_people > 1:
-            which = "the largest" if person == 0 else f"person {person}"
-            notices.append(f"Found {num_people} people in the portrait; animating {which} "
-                           f"(people are numbered 0 to {num_people - 1}, largest first).")
-        height, width = image.shape[:2]
-        checked, report = check_poses(PoseSequence(pose[None], width, height, fps=25.0))
-        notices += [report.notice("portrait")] if report.touched else []
-        return checked, notices
+        return detect_portrait_pose(self.detector, self._detector_lock, image, person)
 
     def find_people(self, source: str | Path | np.ndarray, *, fps: float | None = None,
                     start: float = 0.0) -> PeopleFound:
@@ -261,17 +217,7 @@ class Animator:
                              max_side=min(self.limits.max_side, DETECTION_MAX_SIDE))
             frames = read_video(source, fps=fps, start=start, end=start + 10.0,
                                 limits=limits).frames
-        detector = self.detector
-        first, people = 0, np.zeros((0, 134, 3), np.float32)
-        with self._detector_lock:
-            while first < len(frames):
-                people = detector.detect_people(frames[first])
-                if len(people) or first == len(frames) - 1:
-                    break
-                first += 1
-        boxes = np.array([_grown(keypoint_box(p), frames[first].shape) for p in people],
-                         np.float32).reshape(-1, 4)
-        return PeopleFound(draw_numbered_boxes(frames[first], boxes), boxes, first)
+        return first_people(frames, self.detector, self._detector_lock)
 
     def driving_poses(
         self,
@@ -287,8 +233,7 @@ class Animator:
         (person `person` of its first frame with people, 0: the largest, followed)."""
         check_person_index(person)
         if isinstance(driving, str) and driving in list_motions():
-            seconds = min(end - start if end else 4.0, self.limits.max_duration)
-            return Driving(make_motion(driving, seconds=seconds, fps=fps or 25.0), None, None, 0.0)
+            return motion_driving(driving, fps=fps, start=start, end=end, limits=self.limits)
         path = Path(driving)
         if not path.is_file():
             raise InputError(
@@ -296,81 +241,14 @@ class Animator:
                 f"({', '.join(list_motions())}). Upload a video or pick a motion."
             )
         if path.suffix.lower() in POSE_FILE_SUFFIXES:
-            return self._pose_file(path, fps=fps, start=start, end=end)
-        return self._video_poses(path, fps=fps, start=start, end=end, person=person,
-                                 progress=progress)
-
-    def _pose_file(self, path: Path, *, fps, start, end) -> Driving:
-        """A saved pose sequence as driving motion, under the same limits as a video: the
-        same trim, frame-rate, duration and frame caps, with the same notices."""
-        if (mb := path.stat().st_size / 2**20) > self.limits.max_upload_mb:
-            raise InputError(f"The pose file is {mb:.0f} MB; the limit is "
-                             f"{self.limits.max_upload_mb:g} MB. Trim it and upload it again.")
-        try:
-            poses = PoseSequence.load(path)
-        except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as e:
-            raise InputError(f"Could not read the pose file {path.name}: {e}") from e
-        if not len(poses) or not poses.fps > 0:
-            raise InputError(f"The pose file {path.name} holds no frames (or no frame rate); "
-                             "save the poses again with `--json` and use that file.")
-        info = VideoInfo(poses.width, poses.height, poses.fps, len(poses) / poses.fps,
-                         len(poses), has_audio=False)
-        plan, notices = plan_span(info, fps=fps, start=start, end=end,
-                                  limits=replace(self.limits, max_side=0), what="pose file")
-        times = plan.start + np.arange(plan.expected) / plan.rate
-        index = np.minimum(np.round(times * poses.fps + 1e-6).astype(int), len(poses) - 1)
-        if len(index) > self.limits.max_frames:
-            index = index[: self.limits.max_frames]
-            notices.append(frame_cap_notice(self.limits.max_frames, plan.rate))
-        kept = PoseSequence(poses.keypoints[index], poses.width, poses.height, plan.rate)
-        return Driving(kept, None, None, 0.0, notices)
-
-    def _video_poses(self, path: Path, *, fps, start, end, person: int = 0,
-                     progress: Progress) -> Driving:
-        limits = replace(self.limits, max_side=min(self.limits.max_side, DETECTION_MAX_SIDE))
-        progress(0.0, "Reading the driving video")
-        clip = read_video(path, fps=fps, start=start, end=end, limits=limits)
-        key = (_file_digest(path), clip.fps, clip.start, len(clip.frames), self.detector.name,
-               person)
-        poses = self._pose_cache.get(key)
-        if poses is None:
-            height, width = clip.frames[0].shape[:2]
-            total = len(clip.frames)
-
-            def detection_progress(done: int, _total=None):
-                progress(0.05 + 0.6 * done / total, f"Detecting poses: frame {done}/{total}")
-
-            detector = self.detector
-            with self._detector_lock:
-                poses = detector.detect_video(
-                    clip.frames, clip.fps, width, height, progress=detection_progress,
-                    person=person,
-                )
-            self._remember(key, poses)
-        else:
-            self._pose_cache.move_to_end(key)
-        notices = list(clip.notices)
-        poses, report = check_poses(poses)  # cheap, so the cache keeps what was detected
-        notices += [report.notice()] if report.touched else []
-        present = poses.present()
-        if not present.any():
-            raise InputError(
-                "No person found in any frame of the driving video. Use a video in which one "
-                "person is visible (whole body for dances and walks)."
-            )
-        missing = int((~present).sum())
-        if missing:
-            notices.append(f"No person in {missing} of {len(poses)} driving frames; those frames "
-                           "keep the nearest pose or stay empty.")
-        return Driving(poses, clip.frames, path, clip.start, notices)
+            return pose_file_driving(path, fps=fps, start=start, end=end, limits=self.limits)
+        return video_driving(path, fps=fps, start=start, end=end, person=person,
+                             limits=self.limits, detector=lambda: self.detector,
+                             lock=self._detector_lock, cache=self._pose_cache,
+                             progress=progress)
 
     def clear_pose_cache(self) -> None:
         self._pose_cache.clear()
-
-    def _remember(self, key: tuple, poses: PoseSequence) -> None:
-        self._pose_cache[key] = poses
-        while len(self._pose_cache) > self._pose_cache_size:
-            self._pose_cache.popitem(last=False)
 
     # --- the shared first half: portrait, driving motion, retargeting -------------------
 
@@ -498,52 +376,60 @@ class Animator:
         inputs = GenerationInputs(
             prep.image, prep.reference, poses, [prep.driver_index(i) for i in range(len(poses))],
             prep.driving.frames, prep.driving.poses, prep.driving.audio, generation)
-        shown = RenderedPoses(poses, face=True)  # the skeleton over nothing, for people
-
-        total_frames = len(poses)
         with self._job(out_dir) as out:
             poses_file = poses.save(out / "poses.json")
-            with contextlib.ExitStack() as stack:
-                result = stack.enter_context(self._writer(out / "animation.mp4", prep))
-                compare = (stack.enter_context(self._writer(out / "comparison.mp4", prep))
-                           if comparison else None)
-                written = 0
-
-                def write(frame: np.ndarray) -> None:
-                    nonlocal written
-                    result.write(frame)
-                    if compare is not None:
-                        compare.write(side_by_side(
-                            self._driving_view(prep, prep.driver_index(written)),
-                            shown[written], frame, height=frame.shape[0]))
-                    written += 1
-                    progress(0.9 + 0.1 * written / total_frames,
-                             f"Decoding and encoding: frame {written}/{total_frames}")
-
-                started = time.perf_counter()
-
-                def step(done: int, total: int, window: int) -> None:
-                    if cancel is not None and cancel.is_set():
-                        raise Cancelled("Stopped: the animation was cancelled.")
-                    left = (time.perf_counter() - started) / done * (total - done)
-                    progress(0.25 + 0.65 * done / total,
-                             f"Generating: {generator.step_text(done, total, window)}, "
-                             f"{describe_seconds(left)} left")
-
-                # One generation at a time: a cancelled job's thread may still be finishing
-                # its step when the next job starts, and the pipeline's hooks hold per-call
-                # state.
-                with self._generate_lock:
-                    made = generator(inputs, write, callback=step)
+            result, compare, made = self._generate(generator, inputs, prep, out, comparison,
+                                                   progress, cancel)
         progress(1.0, "Done")
         notices += made.notices
-        summary = {"preset": self.preset, "seed": made.seed, "frames": total_frames,
+        summary = {"preset": self.preset, "seed": made.seed, "frames": len(poses),
                    "output_fps": poses.fps,
                    **{k: v for k, v in made.settings.items() if k != "seed"}}
         return Animation(result.path, compare.path if compare else None, poses_file, made.seed,
                          summary, notices)
 
     # --- helpers ---------------------------------------------------------------------------
+
+    def _generate(self, generator, inputs: GenerationInputs, prep: Prepared, out: Path,
+                  comparison: bool, progress: Progress, cancel: threading.Event | None):
+        """Run the generator, each frame written to the clip (and the comparison) as it
+        arrives; (clip writer, comparison writer or None, the generator's result)."""
+        poses = prep.retargeted.poses
+        shown = RenderedPoses(poses, face=True)  # the skeleton over nothing, for people
+        total_frames = len(poses)
+        with contextlib.ExitStack() as stack:
+            result = stack.enter_context(self._writer(out / "animation.mp4", prep))
+            compare = (stack.enter_context(self._writer(out / "comparison.mp4", prep))
+                       if comparison else None)
+            written = 0
+
+            def write(frame: np.ndarray) -> None:
+                nonlocal written
+                result.write(frame)
+                if compare is not None:
+                    compare.write(side_by_side(
+                        self._driving_view(prep, prep.driver_index(written)),
+                        shown[written], frame, height=frame.shape[0]))
+                written += 1
+                progress(0.9 + 0.1 * written / total_frames,
+                         f"Decoding and encoding: frame {written}/{total_frames}")
+
+            started = time.perf_counter()
+
+            def step(done: int, total: int, window: int) -> None:
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("Stopped: the animation was cancelled.")
+                left = (time.perf_counter() - started) / done * (total - done)
+                progress(0.25 + 0.65 * done / total,
+                         f"Generating: {generator.step_text(done, total, window)}, "
+                         f"{describe_seconds(left)} left")
+
+            # One generation at a time: a cancelled job's thread may still be finishing
+            # its step when the next job starts, and the pipeline's hooks hold per-call
+            # state.
+            with self._generate_lock:
+                made = generator(inputs, write, callback=step)
+        return result, compare, made
 
     def _driving_view(self, prep: Prepared, j: int, skeleton: bool = False) -> np.ndarray:
         """Driving frame j as the user knows it: the video frame (with its skeleton when
@@ -561,34 +447,14 @@ class Animator:
                            audio_start=drive.audio_start + result.driver_start / drive.poses.fps,
                            audio_delay=result.lead_in / result.poses.fps)
 
-    @contextlib.contextmanager
     def _job(self, out_dir: str | Path | None):
         """The folder a job writes into; removed again if the job fails or is cancelled."""
         self.cleanup()
-        created = out_dir is None or not Path(out_dir).exists()
-        out = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(dir=self._jobs_dir()))
-        out.mkdir(parents=True, exist_ok=True)
-        try:
-            yield out
-        except BaseException:
-            if created:
-                shutil.rmtree(out, ignore_errors=True)
-            raise
+        return job_folder(self.work_dir, out_dir)
 
     def cleanup(self, max_age: float | None = None) -> None:
         """Remove job folders older than `max_age` seconds (default: `job_ttl`)."""
-        jobs = self.work_dir / "jobs"
-        if not jobs.is_dir():
-            return
-        cutoff = time.time() - (self.job_ttl if max_age is None else max_age)
-        for job in jobs.iterdir():
-            if job.stat().st_mtime < cutoff:
-                shutil.rmtree(job, ignore_errors=True)
-
-    def _jobs_dir(self) -> Path:
-        jobs = self.work_dir / "jobs"
-        jobs.mkdir(parents=True, exist_ok=True)
-        return jobs
+        remove_old_jobs(self.work_dir, self.job_ttl if max_age is None else max_age)
 
 
 def _free_memory() -> None:
@@ -604,12 +470,3 @@ def _free_memory() -> None:
 def _within(progress: Progress, low: float, high: float) -> Progress:
     """A stage's progress (0..1 of the stage) mapped into [low, high] of the job."""
     return lambda fraction, desc: progress(low + (high - low) * fraction, desc)
-
-
-def _grown(box: np.ndarray | None, shape: tuple, margin: float = 0.1) -> np.ndarray:
-    """A keypoint box grown by `margin` on each side (joints stop short of the outline)."""
-    if box is None:
-        return np.zeros(4, np.float32)
-    size = np.maximum(box[2:] - box[:2], 1.0)
-    grown = np.concatenate([box[:2] - margin * size, box[2:] + margin * size])
-    return np.clip(grown, 0, [shape[1] - 1, shape[0] - 1] * 2)

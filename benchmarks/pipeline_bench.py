@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from diffusers import StableVideoDiffusionPipeline  # noqa: E402
 
 from animator.families.svd.models.tiny import tiny_components, tiny_pipeline  # noqa: E402
-from animator.families.svd.pipeline import plan_windows  # noqa: E402
+from animator.families.svd.windows import plan_windows  # noqa: E402
 
 SIZE, FRAMES = 128, 14
 CFG = dict(min_guidance_scale=1.0, max_guidance_scale=3.0, fps=7, motion_bucket_id=127,

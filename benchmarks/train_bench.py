@@ -52,8 +52,7 @@ def child(data: str, out: str, checkpointing: bool, steps: int, warmup: int,
 
     if threads:
         torch.set_num_threads(threads)
-    from animator.families.svd.config import TrainConfig
-    from animator.families.svd.train import train
+    from animator.families.svd.train import TrainConfig, train
 
     train(TrainConfig(data_dir=data, output_dir=out, num_frames=FRAMES, frame_stride=1,
                       height=SIZE, width=SIZE, num_workers=0, report_to="none",

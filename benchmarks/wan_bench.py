@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from animator.families import wan  # noqa: E402
 from animator.families.wan.tiny import tiny_wan_pipeline  # noqa: E402
-from tests.families.people import inputs  # noqa: E402
+from tests.families.wan.people import inputs  # noqa: E402
 
 
 def main() -> None:

@@ -210,12 +210,12 @@ def test_api_naming_another_preset_gets_its_defaults(monkeypatch, portrait_path)
     """Settings left at the page's values follow the named preset; explicit ones win."""
     from dataclasses import replace
 
-    from animator.families.svd import weights
+    from animator.families.svd import presets
 
-    tiny = weights.PRESETS["tiny"]
+    tiny = presets.PRESETS["tiny"]
     other = replace(tiny, name="tiny3",
                     defaults=replace(tiny.defaults, num_inference_steps=3, window=6))
-    monkeypatch.setitem(weights.PRESETS, "tiny3", other)
+    monkeypatch.setitem(presets.PRESETS, "tiny3", other)
     demo = app.build_demo(app.Animator("tiny", device="cpu"))
     _, url, _ = demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
     try:

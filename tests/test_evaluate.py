@@ -386,8 +386,16 @@ def test_refusals_say_what_to_do(tmp_path, animator, portrait_path, driving_path
     with pytest.raises(InputError, match="pt_inception-2015-12-05-6726825d.pth"):
         evaluate_runs([run], tmp_path, animator=animator, ground_truth=driving_path,
                       config=EvaluateConfig(fid=True, weights_dir=str(tmp_path)))
-    with pytest.raises(InputError, match="FVD needs"):
+    with pytest.raises(InputError, match="FVD compares with a ground truth"):
         evaluate_runs([run], tmp_path, animator=animator, config=EvaluateConfig(fvd=True))
+    for protocol, name in (("standard", "i3d_torchscript.pt"), ("disco", "i3d_pretrained_400")):
+        with pytest.raises(InputError, match=f"FVD \\({protocol} protocol\\) needs {name}"):
+            evaluate_runs([run], tmp_path, animator=animator, ground_truth=driving_path,
+                          config=EvaluateConfig(fvd=True, protocol=protocol,
+                                                weights_dir=str(tmp_path)))
+    with pytest.raises(InputError, match="resnet-50-kinetics.pth"):
+        evaluate_runs([run], tmp_path, animator=animator, ground_truth=driving_path,
+                      config=EvaluateConfig(fid_vid=True, weights_dir=str(tmp_path)))
     with pytest.raises(InputError, match="--ground-truth"):
         evaluate_runs([run], tmp_path, animator=animator, config=EvaluateConfig(lpips=True))
     with pytest.raises(InputError, match="lpips"):
@@ -423,7 +431,7 @@ def test_cli_bad_input_exits_2(tmp_path, driving_path, capsys):
     done = run_cli("evaluate", str(tmp_path / "missing.mp4"), "--poses", "x.json")
     assert done.returncode == 2 and "neither a video file nor a folder" in done.stderr
     assert main(["evaluate", str(driving_path), "--motion", "wave", "--fvd"]) == 2
-    assert "FVD needs" in capsys.readouterr().err
+    assert "FVD compares with a ground truth" in capsys.readouterr().err
     assert main(["evaluate", str(driving_path), "--jobs", "jobs.jsonl"]) == 2
     assert "not both" in capsys.readouterr().err
 
@@ -468,7 +476,9 @@ def test_fid_with_tiny_weights(tmp_path, sway_frames):
     original = _tiny_inception(tmp_path / "fid")
     model = load_fid(tmp_path)
     frame = sway_frames[0]
-    np.testing.assert_allclose(model.embed(frame), original.embed(frame), rtol=1e-6)
+    # Loading folds batch norm into the convolutions: the same function, to float rounding.
+    np.testing.assert_allclose(model.embed(frame), original.embed(frame), rtol=1e-4,
+                               atol=1e-6)
     assert model.features == 128
     real = np.stack([model.embed(f) for f in sway_frames[:12]])
     noisy = np.stack([model.embed(np.clip(f.astype(int) + 60, 0, 255).astype(np.uint8))

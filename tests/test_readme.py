@@ -10,6 +10,7 @@ in the repository itself as the README says.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -188,6 +189,29 @@ def check_evaluate_jobs(command: str, scratch: Path) -> None:
     assert [r["name"] for r in again] == ["default/job0000.mp4", "default/job0001.mp4"]
 
 
+def check_evaluate_disco_table(command: str, scratch: Path) -> None:
+    """Two generated clips and their same-named ground truths: DisCo's conventions in every
+    row (a clip identical to its truth scores DisCo's 100 dB) and a pooled row."""
+    from animator.video import iter_video, write_video
+
+    frames = list(islice(iter_video(ROOT / "assets/driving/astronaut_sway.mp4"), 20))
+    noisy = [np.clip(f.astype(int) + 12, 0, 255).astype(np.uint8) for f in frames]
+    for folder, clips in (("generated", (frames, noisy)), ("ground_truth", (frames, frames))):
+        (scratch / folder).mkdir(exist_ok=True)
+        for name, clip in zip(("00001.mp4", "00002.mp4"), clips, strict=True):
+            write_video(clip, scratch / folder / name, 25)
+    done = run(command, scratch)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("protocol: DisCo")
+    rows = list(csv.DictReader(open(scratch / "table" / "metrics.csv")))
+    assert [r["name"] for r in rows] == ["generated/00001.mp4", "generated/00002.mp4",
+                                         "all clips (pooled)"]
+    assert all(r["protocol"] == "disco" for r in rows)
+    assert float(rows[0]["psnr"]) == 100.0 and float(rows[1]["psnr"]) < 100
+    assert float(rows[1]["psnr_star"]) < 30 and float(rows[1]["l1"]) < 12 / 384 / 384 * 1.5
+    assert "Protocol: DisCo" in (scratch / "table" / "report.md").read_text()
+
+
 def check_list_motions(command: str, scratch: Path) -> None:
     done = run(command, scratch)
     assert done.returncode == 0 and "arm_circles" in done.stdout
@@ -273,6 +297,8 @@ CHECKS = {
     "--poses wave.json --out-dir evaluation": check_evaluate,
     ".venv/bin/python -m animator evaluate --jobs jobs.jsonl --out-dir comparison":
         check_evaluate_jobs,
+    ".venv/bin/python -m animator evaluate generated --ground-truth ground_truth --protocol "
+    "disco --out-dir table": check_evaluate_disco_table,
     ".venv/bin/python -m animator download --preset wan-animate --fast": check_wan_download,
     ".venv/bin/python -m animator animate --image assets/portraits/astronaut.jpg --video "
     "assets/driving/astronaut_sway.mp4 --preset wan-animate --fast --prompt \"a person "

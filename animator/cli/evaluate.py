@@ -26,7 +26,8 @@ def cmd_evaluate(args) -> None:
     config = EvaluateConfig(
         pose_backend=args.pose_backend, weights_dir=args.weights_dir,
         face_model_dir=args.face_model_dir, identity=not args.no_identity,
-        identity_stride=args.identity_stride, lpips=args.lpips, fid=args.fid, fvd=args.fvd)
+        identity_stride=args.identity_stride, protocol=args.protocol, lpips=args.lpips,
+        fid=args.fid, fid_vid=args.fid_vid, fvd=args.fvd)
     if args.jobs:
         def animator_for(preset):
             return make_animator(argparse.Namespace(**{**vars(args), "preset": preset
@@ -48,10 +49,14 @@ def cmd_evaluate(args) -> None:
         html=args.html, progress=lambda line: print(line, file=sys.stderr))
     for line in animator.detector_notices:
         print(f"note: {line}", file=sys.stderr)
+    from animator.evaluate.protocols import get_protocol
+
+    print(f"protocol: {get_protocol(args.protocol).title}")
     for evaluation in evaluations:
         row = evaluation.row()
         shown = {k: row.get(k) for k in ("pose_error", "pck_0_1", "lost_frames", "flicker",
-                                         "csim", "psnr", "ssim", "lpips", "fid",
+                                         "csim", "l1", "psnr", "psnr_star", "ssim", "lpips",
+                                         "fid", "fid_vid", "fvd", "build_shift",
                                          "duration_error")
                  if row.get(k) is not None}
         print(f"{evaluation.clip}: " + ", ".join(
@@ -66,9 +71,11 @@ def add_parser(sub) -> None:
         description="Measure clips against what they were asked to show: pose accuracy "
         "(poses detected again on the frames vs the target poses), identity (ArcFace CSIM, "
         "when a face model is on the machine), flicker and keypoint jitter, L1/PSNR/SSIM "
-        "(and LPIPS, FID) against a ground-truth video, duration and audio sync. Writes "
-        "metrics.csv, metrics.json and report.md (with thumbnails and per-frame plots) to "
-        "--out-dir.")
+        "(and LPIPS, FID, FID-VID, FVD) against a ground-truth video, the build of the person "
+        "(bone ratios vs the portrait's and the driver's), duration and audio sync. Writes "
+        "metrics.csv, metrics.json and report.md (with thumbnails and plots) to --out-dir. "
+        "--protocol disco scores the ground truth as DisCo's evaluation code does, to set "
+        "a number beside the papers' TikTok tables.")
     evaluate.add_argument("clips", type=Path, nargs="*",
                           help="generated clips, or folders of runs (a batch output folder "
                           "brings each job's inputs)")
@@ -84,9 +91,14 @@ def add_parser(sub) -> None:
                         help="the driving video (or pose file): derive the target poses again")
     target.add_argument("--motion", default=None, help="the built-in motion the run used")
     evaluate.add_argument("--ground-truth", type=Path, default=None,
-                          help="ground-truth video (self-driven reconstruction): L1, PSNR, SSIM; "
-                          "with --driving the run's lead-in frames are skipped, with --poses "
-                          "frame i is compared with frame i")
+                          help="ground-truth video (self-driven reconstruction), or a folder "
+                          "with one per clip named like it: L1, PSNR, SSIM; with --driving "
+                          "the run's lead-in frames are skipped, else frame i is compared "
+                          "with frame i")
+    evaluate.add_argument("--protocol", default="standard", choices=["standard", "disco"],
+                          help="how the ground-truth scores are computed: standard "
+                          "(reference definitions) or disco (DisCo's code, as the papers' "
+                          "TikTok tables); default %(default)s")
     evaluate.add_argument("--out-dir", type=Path, default=Path("evaluation"))
     evaluate.add_argument("--html", action="store_true", help="report.html instead of .md")
     evaluate.add_argument("--fps", type=float, default=None,
@@ -97,7 +109,7 @@ def add_parser(sub) -> None:
                           choices=["auto", "dwpose", "mediapipe"])
     evaluate.add_argument("--weights-dir", type=Path, default=None,
                           help="folder with local model files (DWPose, face models, lpips/, "
-                          "fid/)")
+                          "fid/, fvd/)")
     evaluate.add_argument("--face-model-dir", type=Path, default=None,
                           help="insightface model folder for CSIM (default: searched)")
     evaluate.add_argument("--no-identity", action="store_true", help="skip CSIM")
@@ -107,8 +119,12 @@ def add_parser(sub) -> None:
                           help="also LPIPS vs the ground truth (weights in --weights-dir/lpips)")
     evaluate.add_argument("--fid", action="store_true",
                           help="also FID vs the ground truth (weights in --weights-dir/fid)")
+    evaluate.add_argument("--fid-vid", action="store_true",
+                          help="also FID-VID vs the ground truth (3D ResNet-50 weights in "
+                          "--weights-dir/fvd)")
     evaluate.add_argument("--fvd", action="store_true",
-                          help="FVD (not available yet: refused with what is missing)")
+                          help="also FVD vs the ground truth (I3D weights in "
+                          "--weights-dir/fvd; which file depends on --protocol)")
     jobs = evaluate.add_argument_group("with --jobs (as `batch`)")
     jobs.add_argument("--preset", default=None,
                       help=f"preset of jobs that name none (default: {default_preset_words()})")

@@ -27,6 +27,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from animator.errors import InputError
+from animator.evaluate.fold import fold
+from animator.evaluate.frechet import frechet_distance, frechet_from_features
 
 WEIGHTS = "pt_inception-2015-12-05-6726825d.pth"
 FETCH = (
@@ -46,7 +48,13 @@ class _Conv(nn.Module):
         self.bn = nn.BatchNorm2d(c_out, eps=0.001)
 
     def forward(self, x):
-        return F.relu(self.bn(self.conv(x)))
+        x = self.conv(x)
+        return F.relu(self.bn(x) if self.bn is not None else x, inplace=True)
+
+    def fold(self) -> None:
+        """Batch norm into the convolution (`fold.py`), once the weights are loaded."""
+        if self.bn is not None:
+            self.conv, self.bn = fold(self.conv, self.bn), None
 
 
 def _avg(x):
@@ -202,36 +210,27 @@ class FIDInception(nn.Module):
             x = getattr(self, name)(x)
         return F.adaptive_avg_pool2d(x, 1).flatten(1)
 
+    def fold_batch_norm(self) -> FIDInception:
+        for module in self.modules():
+            if isinstance(module, _Conv):
+                module.fold()
+        return self
+
     @torch.inference_mode()
+    def embed_many(self, frames: np.ndarray) -> np.ndarray:
+        """(N, features) pool features (float64) of (N, H, W, 3) RGB uint8 frames."""
+        x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 255
+        return self(x.contiguous(memory_format=torch.channels_last)).double().numpy()
+
     def embed(self, frame: np.ndarray) -> np.ndarray:
         """Pool features (float64) of one RGB uint8 frame."""
-        x = torch.from_numpy(np.ascontiguousarray(frame)).permute(2, 0, 1)[None].float() / 255
-        return self(x)[0].double().numpy()
-
-
-def frechet_distance(mu1, cov1, mu2, cov2, eps: float = 1e-6) -> float:
-    """|mu1 - mu2|^2 + Tr(cov1 + cov2 - 2 (cov1 cov2)^(1/2)), as pytorch-fid computes it
-    (an eps on the diagonals when the product is singular)."""
-    import warnings
-
-    from scipy import linalg
-
-    diff = np.asarray(mu1) - np.asarray(mu2)
-    with warnings.catch_warnings():  # few frames: singular covariances are expected here
-        warnings.simplefilter("ignore", linalg.LinAlgWarning)
-        covmean, _ = linalg.sqrtm(cov1 @ cov2, disp=False)
-    if not np.isfinite(covmean).all():
-        offset = np.eye(len(cov1)) * eps
-        covmean = linalg.sqrtm((cov1 + offset) @ (cov2 + offset))
-    covmean = np.real(covmean)
-    return float(diff @ diff + np.trace(cov1) + np.trace(cov2) - 2 * np.trace(covmean))
+        return self.embed_many(frame[None])[0]
 
 
 def fid(features_a: np.ndarray, features_b: np.ndarray) -> float:
-    """FID of two (N, D) feature sets (N >= 2 each)."""
-    a, b = np.asarray(features_a, np.float64), np.asarray(features_b, np.float64)
-    return frechet_distance(a.mean(0), np.cov(a, rowvar=False), b.mean(0),
-                            np.cov(b, rowvar=False))
+    """FID of two (N, D) feature sets (N >= 2 each): `frechet.frechet_from_features`, the
+    exact fast form of pytorch-fid's formula (covariances over N - 1)."""
+    return frechet_from_features(features_a, features_b)
 
 
 def load_fid(weights_dir: str | Path | None = None) -> FIDInception:
@@ -254,7 +253,7 @@ def load_fid(weights_dir: str | Path | None = None) -> FIDInception:
     except (KeyError, AttributeError, TypeError, RuntimeError) as e:
         raise InputError(f"{path} does not hold the Inception-v3 FID weights ({e}): download "
                          f"it again. {FETCH.format(folder=folder)}.") from e
-    return model.eval()
+    return model.eval().fold_batch_norm().to(memory_format=torch.channels_last)
 
 
 __all__ = ["FIDInception", "fid", "frechet_distance", "load_fid"]

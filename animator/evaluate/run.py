@@ -15,12 +15,10 @@ never sits in memory.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
@@ -28,11 +26,13 @@ import numpy as np
 from animator.config import RetargetConfig
 from animator.errors import InputError
 from animator.evaluate.config import EvaluateConfig
+from animator.evaluate.evaluation import Evaluation
 from animator.evaluate.identity import IdentityScores
-from animator.evaluate.pixels import PixelScores
-from animator.evaluate.pose import PoseAccuracy, keypoint_jitter, pose_accuracy
-from animator.evaluate.sync import Sync, check_sync
+from animator.evaluate.pose import keypoint_jitter, pose_accuracy
+from animator.evaluate.proportion import compare_proportions
+from animator.evaluate.sync import check_sync
 from animator.evaluate.temporal import WarpingError
+from animator.evaluate.truth import InBackground, Networks, TruthComparison
 from animator.framing import Framing
 from animator.pose.motions import list_motions
 from animator.pose.skeleton import PoseSequence
@@ -51,90 +51,8 @@ class Target:
     driving: Path | None = None  # driving video, for audio and a ground truth's alignment
     audio_start: float | None = None  # seconds into `driving` where the clip's sound starts
     notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Evaluation:
-    """All results for one clip; `row()` flattens the headline numbers for a table."""
-
-    clip: Path
-    frames: int
-    fps: float
-    width: int
-    height: int
-    pose: PoseAccuracy | None
-    jitter: float | None  # keypoint jitter of the re-detected poses (pose.keypoint_jitter)
-    target_jitter: float | None  # the same of the target poses: what smooth motion scores
-    flicker: float | None  # mean warping error, 8-bit levels (temporal.py)
-    identity: dict[str, Any] | None  # CSIM mean/min/drift (identity.py); None: not measured
-    pixels: dict[str, Any] | None  # L1/PSNR/SSIM against the ground truth; None: no truth
-    lpips: float | None
-    fid: float | None  # FID of the clip's frames against the ground truth's (fid.py)
-    sync: Sync
-    per_frame: dict[str, list[float]]  # series for plots; NaN where not measured
-    notes: list[str]
-    seconds: float  # time the evaluation took
-    target: PoseSequence | None = None  # the target poses in the clip's pixels (not saved)
-
-    def row(self) -> dict[str, Any]:
-        p, s = self.pose, self.sync
-        row: dict[str, Any] = {"clip": str(self.clip), "frames": self.frames,
-                               "fps": round(self.fps, 3), "size": f"{self.width}x{self.height}"}
-        if p is not None:
-            row.update(pose_error=p.overall.error, pck_0_05=p.overall.pck["0.05"],
-                       pck_0_1=p.overall.pck["0.1"], pose_found=p.overall.found,
-                       lost_frames=len(p.lost_frames), pose_size=p.size_kind)
-            for name, part in p.parts.items():
-                row[f"{name}_error"] = part.error
-                row[f"{name}_pck_0_1"] = part.pck["0.1"]
-        row.update(jitter=self.jitter, target_jitter=self.target_jitter, flicker=self.flicker)
-        if self.identity is not None:
-            row.update(csim=self.identity["mean"], csim_min=self.identity["min"],
-                       csim_drift_per_s=self.identity["drift_per_s"],
-                       no_face=self.identity["no_face"])
-        if self.pixels is not None:
-            row.update(l1=self.pixels["l1"], psnr=self.pixels["psnr"], ssim=self.pixels["ssim"])
-        if self.lpips is not None:
-            row["lpips"] = self.lpips
-        if self.fid is not None:
-            row["fid"] = self.fid
-        row.update(duration=s.duration, duration_error=s.duration_error, has_audio=s.has_audio,
-                   audio_ok=s.audio_ok, audio_lag_error=s.audio_lag_error,
-                   seconds=round(self.seconds, 3))
-        return row
-
-    def to_dict(self) -> dict[str, Any]:
-        """Everything, JSON-ready (NaN and infinity written as null and "inf")."""
-        pose = None
-        if self.pose is not None:
-            p = self.pose
-            pose = {"size_kind": p.size_kind, "frames": p.frames, "lost_frames": p.lost_frames,
-                    "overall": vars(p.overall),
-                    "parts": {k: vars(v) for k, v in p.parts.items()}}
-        data = {"clip": str(self.clip), "frames": self.frames, "fps": self.fps,
-                "width": self.width, "height": self.height, "pose": pose,
-                "jitter": self.jitter, "target_jitter": self.target_jitter,
-                "flicker": self.flicker, "identity": self.identity, "pixels": self.pixels,
-                "lpips": self.lpips, "fid": self.fid, "sync": vars(self.sync),
-                "per_frame": self.per_frame, "notes": self.notes, "seconds": self.seconds}
-        return _jsonable(data)
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (np.floating, float)):
-        value = float(value)
-        return None if math.isnan(value) else ("inf" if math.isinf(value) else value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, Path):
-        return str(value)
-    return value
+    portrait_pose: PoseSequence | None = None  # the portrait's own pose (for proportions)
+    driver_poses: PoseSequence | None = None  # the driver as detected (for proportions)
 
 
 def _person_x(reference: PoseSequence) -> float | None:
@@ -176,10 +94,11 @@ def make_target(animator, *, portrait: str | Path | None, poses: str | Path | Po
                       result.driver_start + round(prep.driving.audio_start * fps),
                       Path(driving) if is_video else None,
                       (prep.driving.audio_start + result.driver_start / result.poses.fps)
-                      if is_video else None, notes)
+                      if is_video else None, notes, prep.reference,
+                      prep.driving.poses if is_video else None)
     if isinstance(poses, (str, Path)):
         poses = _load_poses(poses)
-    person_x = None
+    person_x = reference = None
     if image is not None:
         if poses is not None and (poses.width, poses.height) != (image.shape[1], image.shape[0]):
             raise InputError(
@@ -195,14 +114,15 @@ def make_target(animator, *, portrait: str | Path | None, poses: str | Path | Po
     path = None
     if driving is not None and not (isinstance(driving, str) and driving in list_motions()):
         path = Path(driving)
-    return Target(poses, image, person_x, None, 0, path, None, notes)
+    return Target(poses, image, person_x, None, 0, path, None, notes, reference)
 
 
 def _truth_frames(path: Path, fps: float, framing: Framing, portrait_size, size,
-                  start: int) -> Iterator[np.ndarray]:
+                  start: int, resize: bool = True) -> Iterator[np.ndarray]:
     """Ground-truth frames from frame `start` on, on the clip's canvas: cropped like the
     portrait when they have its shape (self-driven reconstruction: the portrait is one of
-    them, perhaps downscaled on reading), else simply resized."""
+    them, perhaps downscaled on reading), else resized (`resize`) or left as they are
+    (DisCo resizes the generated frame to the truth's size instead)."""
     pw, ph = portrait_size
     for i, frame in enumerate(iter_video(path, fps=fps)):
         if i < start:
@@ -212,34 +132,54 @@ def _truth_frames(path: Path, fps: float, framing: Framing, portrait_size, size,
             if (w, h) != (pw, ph):
                 frame = cv2.resize(frame, (pw, ph), interpolation=cv2.INTER_AREA)
             yield framing.image(frame)
-        elif (w, h) == size:
+        elif (w, h) == size or not resize:
             yield frame
         else:
             yield cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
 
 
-def _nan_list(values, length: int) -> list[float]:
+def _series(values, length: int, offset: int = 0) -> list[float]:
+    """`values` placed from frame `offset` on, in a list of `length` (NaN elsewhere)."""
     out = np.full(length, np.nan)
-    values = np.asarray(values, dtype=np.float64)[:length]
-    out[: len(values)] = values
+    values = np.asarray(values, dtype=np.float64)[: max(0, length - offset)]
+    out[offset: offset + len(values)] = values
     return out.tolist()
 
 
-def evaluate_clip(clip: str | Path, target: Target, *, animator,
-                  ground_truth: str | Path | None = None,
-                  config: EvaluateConfig | None = None, embedder=None,
-                  lpips_model=None, fid_model=None) -> Evaluation:
-    """Measure one clip against its target; see the package docstring for the metrics.
+def _identity(target: Target, framing: Framing, embedder, config, notes):
+    if embedder is None or target.portrait is None:
+        return None
+    reference = embedder.embed(framing.image(target.portrait))
+    if reference is None:
+        notes.append("No face found in the portrait: identity (CSIM) not measured.")
+        return None
+    return IdentityScores(embedder, reference, config.identity_stride)
 
-    `animator` supplies the pose detector (`Animator.detector`, the same choice `animate`
-    makes); `embedder` a `FaceEmbedder` (None: no CSIM); `lpips_model` an `LPIPS` network,
-    `fid_model` a `FIDInception` (both need `ground_truth`).
-    """
-    config = config or EvaluateConfig()
-    started = time.perf_counter()
-    clip = Path(clip)
-    info = probe_video(clip)
-    notes = list(target.notes)
+
+def _poses(goal, detected, config, notes, T: int, per_frame) -> tuple:
+    """Pose accuracy and jitter of the re-detected poses, with their per-frame series."""
+    accuracy = pose_accuracy(goal, detected, config.threshold)
+    notes += accuracy.notes
+    jitter, jitter_frames = keypoint_jitter(detected, accuracy.sizes, config.threshold)
+    target_jitter, _ = keypoint_jitter(goal, accuracy.sizes, config.threshold)
+    per_frame["pose_error"] = _series(accuracy.frame_error, T)
+    for a, values in accuracy.frame_pck.items():
+        per_frame[f"pck_{a}"] = _series(values, T)
+    per_frame["jitter"] = _series(jitter_frames, T)
+    return accuracy, jitter, target_jitter
+
+
+def _proportions(target: Target, detected, config, notes):
+    if detected is None or target.portrait_pose is None:
+        return None
+    result = compare_proportions(detected, target.portrait_pose, target.driver_poses,
+                                 config.threshold)
+    notes += result.notes
+    return result
+
+
+def _framing(target: Target, info, notes: list[str]):
+    """The portrait-to-canvas framing `Animator` used, and the target poses through it."""
     size = (info.width, info.height)
     canvas_from = (size if target.portrait is None else
                    (target.portrait.shape[1], target.portrait.shape[0]))
@@ -250,22 +190,59 @@ def evaluate_clip(clip: str | Path, target: Target, *, animator,
     if goal is not None and abs(goal.fps - info.fps) > 0.01 * info.fps:
         notes.append(f"The target poses run at {goal.fps:g} fps and the clip at {info.fps:g} "
                      "fps: frames are compared by index.")
+    return canvas_from, framing, goal
+
+
+def _truth_series(result, T: int, skip: int, per_frame, notes: list[str]) -> None:
+    notes += result.notes
+    for name, values in result.per_frame.items():
+        per_frame[name] = _series(values, T, skip)
+    if result.summary["frames"] < T - skip:
+        notes.append(f"The ground truth covers {result.summary['frames']} of the clip's "
+                     f"{T - skip} frames.")
+
+
+def _sync(clip: Path, target: Target, goal, T: int, fps: float, notes: list[str]):
+    sync = check_sync(clip, len(goal) if goal is not None else T,
+                      goal.fps if goal is not None else fps, driving=target.driving,
+                      expected_lag=(None if target.audio_start is None or target.lead_in is None
+                                    else target.audio_start - target.lead_in / fps))
+    if sync.audio_note:
+        notes.append(f"Audio: {sync.audio_note}.")
+    if goal is not None and sync.target_frames != T:
+        notes.append(f"The clip has {T} frames and the target poses {sync.target_frames}.")
+    return sync
+
+
+def evaluate_clip(clip: str | Path, target: Target, *, animator,
+                  ground_truth: str | Path | None = None,
+                  config: EvaluateConfig | None = None, embedder=None,
+                  lpips_model=None, fid_model=None, fid_vid_model=None,
+                  fvd_model=None) -> Evaluation:
+    """Measure one clip against its target; see the package docstring for the metrics.
+
+    `animator` supplies the pose detector (`Animator.detector`, the same choice `animate`
+    makes); `embedder` a `FaceEmbedder` (None: no CSIM); with `ground_truth`, the networks
+    `lpips_model` (`LPIPS`), `fid_model` (`FIDInception`), `fid_vid_model` and `fvd_model`
+    (`fvd.VideoNetwork`) add their scores, computed as `config.protocol` says.
+    """
+    config = config or EvaluateConfig()
+    started = time.perf_counter()
+    clip = Path(clip)
+    info = probe_video(clip)
+    notes = list(target.notes)
+    size = (info.width, info.height)
+    canvas_from, framing, goal = _framing(target, info, notes)
 
     flicker = WarpingError(config.flow_side)
-    identity = None
-    if embedder is not None and target.portrait is not None:
-        reference = embedder.embed(framing.image(target.portrait))
-        if reference is None:
-            notes.append("No face found in the portrait: identity (CSIM) not measured.")
-        else:
-            identity = IdentityScores(embedder, reference, config.identity_stride)
-    pixels, lpips_values, truth = None, [], None
-    fid_features: tuple[list, list] = ([], [])
+    identity = _identity(target, framing, embedder, config, notes)
     skip = target.lead_in or 0  # lead-in frames have no ground truth
+    comparison = truth = None
     if ground_truth is not None:
-        pixels = PixelScores()
+        comparison = InBackground(TruthComparison(config.protocol, Networks(
+            lpips_model, fid_model, fid_vid_model, fvd_model)))
         truth = _truth_frames(Path(ground_truth), info.fps, framing, canvas_from, size,
-                              target.truth_start)
+                              target.truth_start, resize=config.protocol != "disco")
     frame_count = 0
 
     def frames() -> Iterator[np.ndarray]:
@@ -278,35 +255,27 @@ def evaluate_clip(clip: str | Path, target: Target, *, animator,
             if truth is not None and i >= skip:
                 other = next(truth, None)
                 if other is not None:
-                    pixels.add(frame, other)
-                    if lpips_model is not None:
-                        lpips_values.append(lpips_model.distance(frame, other))
-                    if fid_model is not None:
-                        fid_features[0].append(fid_model.embed(frame))
-                        fid_features[1].append(fid_model.embed(other))
+                    comparison.add(frame, other)
             yield frame
 
-    detector = animator.detector
-    if goal is not None:
-        detected = detector.detect_video(frames(), info.fps, *size)
-        accuracy = pose_accuracy(goal, detected, config.threshold)
-        notes += accuracy.notes
-        jitter, jitter_frames = keypoint_jitter(detected, accuracy.sizes, config.threshold)
-        target_jitter, _ = keypoint_jitter(goal, accuracy.sizes, config.threshold)
-    else:
-        for _ in frames():
-            pass
-        accuracy = jitter = target_jitter = None
-        jitter_frames = []
-        notes.append("No target poses (pass --poses or --driving): pose accuracy not measured.")
-
+    detected = None
+    try:
+        if goal is not None or target.portrait_pose is not None:
+            detected = animator.detector.detect_video(frames(), info.fps, *size)
+        else:
+            for _ in frames():
+                pass
+    except BaseException:
+        if comparison is not None:
+            comparison.close()
+        raise
     T = frame_count
-    per_frame = {"flicker": _nan_list(flicker.scores, T)}
-    if accuracy is not None:
-        per_frame["pose_error"] = _nan_list(accuracy.frame_error, T)
-        for a, values in accuracy.frame_pck.items():
-            per_frame[f"pck_{a}"] = _nan_list(values, T)
-        per_frame["jitter"] = _nan_list(jitter_frames, T)
+    per_frame = {"flicker": _series(flicker.scores, T)}
+    accuracy = jitter = target_jitter = None
+    if goal is not None:
+        accuracy, jitter, target_jitter = _poses(goal, detected, config, notes, T, per_frame)
+    else:
+        notes.append("No target poses (pass --poses or --driving): pose accuracy not measured.")
     identity_summary = None
     if identity is not None:
         csim = np.full(T, np.nan)
@@ -317,37 +286,23 @@ def evaluate_clip(clip: str | Path, target: Target, *, animator,
         notes.append("No face model on this machine: identity (CSIM) not measured. Run "
                      "`python -m animator download` (insightface antelopev2) or pass "
                      "--face-model-dir.")
-    pixel_summary = None
-    if pixels is not None:
-        pixel_summary = pixels.summary()
-        offset = skip
-        for name in ("l1", "psnr", "ssim"):
-            series = np.full(T, np.nan)
-            values = getattr(pixels, name)[: max(0, T - offset)]
-            series[offset: offset + len(values)] = values
-            per_frame[name] = series.tolist()
-        if pixel_summary["frames"] < T - skip:
-            notes.append(f"The ground truth covers {pixel_summary['frames']} of the clip's "
-                         f"{T - skip} frames.")
-    fid_value = None
-    if len(fid_features[0]) >= 2:
-        from animator.evaluate.fid import fid
-
-        fid_value = fid(np.stack(fid_features[0]), np.stack(fid_features[1]))
-    elif fid_model is not None:
-        notes.append("FID needs at least 2 frames with a ground truth: not measured.")
-    sync = check_sync(clip, len(goal) if goal is not None else T,
-                      goal.fps if goal is not None else info.fps, driving=target.driving,
-                      expected_lag=(None if target.audio_start is None or target.lead_in is None
-                                    else target.audio_start - target.lead_in / info.fps))
-    if goal is not None and sync.target_frames != T:
-        notes.append(f"The clip has {T} frames and the target poses {sync.target_frames}.")
+    result = comparison.finish() if comparison is not None else None
+    if result is not None:
+        _truth_series(result, T, skip, per_frame, notes)
+    summary = result.summary if result is not None else {}
+    sync = _sync(clip, target, goal, T, info.fps, notes)
+    pixel_keys = ("l1", "psnr", "psnr_star", "ssim", "frames")
     return Evaluation(
         clip=clip, frames=T, fps=info.fps, width=size[0], height=size[1], pose=accuracy,
         jitter=jitter, target_jitter=target_jitter, flicker=flicker.mean,
-        identity=identity_summary, pixels=pixel_summary,
-        lpips=float(np.mean(lpips_values)) if lpips_values else None, fid=fid_value, sync=sync,
-        per_frame=per_frame, notes=notes, seconds=time.perf_counter() - started, target=goal,
+        identity=identity_summary,
+        pixels={k: v for k, v in summary.items() if k in pixel_keys} if result else None,
+        lpips=summary.get("lpips"), fid=summary.get("fid"), sync=sync, per_frame=per_frame,
+        notes=notes, seconds=time.perf_counter() - started, target=goal,
+        protocol=config.protocol, fid_vid=summary.get("fid_vid"), fvd=summary.get("fvd"),
+        proportions=_proportions(target, detected, config, notes),
+        truth=Path(ground_truth) if ground_truth is not None else None,
+        features=result.features if result is not None else {},
     )
 
 

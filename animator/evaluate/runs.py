@@ -158,9 +158,6 @@ def retarget_config(run: Run) -> RetargetConfig:
     return RetargetConfig(**run.retarget)
 
 
-
-
-
 def face_embedder(config):
     """The FaceEmbedder to score CSIM with, or None when no face model is on the machine."""
     from animator.face import FaceEmbedder, find_face_model_dir
@@ -173,56 +170,86 @@ def face_embedder(config):
     return FaceEmbedder(found) if found is not None else None
 
 
-def refuse_missing_networks(config) -> None:
-    """FVD needs I3D features that this package does not define (the public I3D for FVD is
-    a TorchScript file, which is code and cannot be loaded with weights_only)."""
-    if config.fvd:
-        raise InputError("FVD needs I3D (Kinetics-400) video features, which this version of "
-                         "animator does not compute; leave out --fvd (FID, LPIPS, L1, PSNR "
-                         "and SSIM are available).")
+def truth_for(run: Run, ground_truth: Path | None) -> Path | None:
+    """The run's ground truth: the video given, or in a folder the file named like the
+    clip (NAME.mp4 for NAME.mp4, or NAME with another video suffix)."""
+    if ground_truth is None or not ground_truth.is_dir():
+        return ground_truth
+    for suffix in (run.clip.suffix, *VIDEO_SUFFIXES):
+        candidate = ground_truth / (run.clip.stem + suffix)
+        if candidate.is_file():
+            return candidate
+    raise InputError(f"No ground truth for {run.clip.name} in {ground_truth}: put "
+                     f"{run.clip.stem}.mp4 there, or pass the video itself.")
+
+
+def _check_inputs(runs: list[Run], ground_truth: Path | None, config) -> list[Path | None]:
+    """Every input checked before the first measurement; the runs' ground truths."""
+    from animator.evaluate.disco import MIN_SIDE as DISCO_MIN_SIDE
+    from animator.evaluate.networks import check_network_flags
+    from animator.evaluate.pixels import MIN_SIDE, check_side
+    from animator.video import probe_video
+
+    if config.identity_stride < 1:
+        raise InputError(f"--identity-stride must be 1 or more, got {config.identity_stride}.")
+    check_network_flags(config, ground_truth is not None)
+    if ground_truth is not None and not ground_truth.exists():
+        raise InputError(f"The ground truth {ground_truth} does not exist: pass a video or a "
+                         "folder of videos named like the clips.")
+    truths = []
+    for run in runs:
+        info = probe_video(run.clip)
+        truth = truth_for(run, ground_truth)
+        if run.poses is None and run.driving is None and truth is None:
+            raise InputError(f"No target poses for {run.clip.name}: pass --poses (the "
+                             "poses.json `animate --json` wrote) or --driving (the driving "
+                             "video or motion), or put NAME.json beside NAME.mp4.")
+        if truth is not None:
+            probe_video(truth)
+            check_side((info.height, info.width),
+                       DISCO_MIN_SIDE if config.protocol == "disco" else MIN_SIDE,
+                       config.protocol)
+        truths.append(truth)
+    return truths
 
 
 def evaluate_runs(runs: list[Run], out_dir: str | Path, *, animator, config=None,
                   ground_truth: str | Path | None = None, html: bool = False,
                   progress: Callable[[str], None] = lambda line: None):
-    """Evaluate every run and write the table and report; returns (evaluations, files)."""
+    """Evaluate every run and write the table and report; returns (evaluations, files).
+
+    `ground_truth`: one video for every run, or a folder with one per clip (same name)."""
     from animator.evaluate.config import EvaluateConfig
-    from animator.evaluate.fid import load_fid
-    from animator.evaluate.lpips import load_lpips
+    from animator.evaluate.networks import load_networks
     from animator.evaluate.report import write_report
-    from animator.evaluate.run import evaluate_clip, make_target
+    from animator.evaluate.run import Target, evaluate_clip, make_target
     from animator.video import probe_video
 
     config = config or EvaluateConfig()
-    if config.identity_stride < 1:
-        raise InputError(f"--identity-stride must be 1 or more, got {config.identity_stride}.")
-    refuse_missing_networks(config)
-    for flag, name in (("lpips", "LPIPS"), ("fid", "FID")):
-        if ground_truth is None and getattr(config, flag):
-            raise InputError(f"{name} compares with a ground truth: pass --ground-truth VIDEO.")
-    for run in runs:  # every input checked before the first measurement
-        probe_video(run.clip)
-        if run.poses is None and run.driving is None:
-            raise InputError(f"No target poses for {run.clip.name}: pass --poses (the "
-                             "poses.json `animate --json` wrote) or --driving (the driving "
-                             "video or motion), or put NAME.json beside NAME.mp4.")
-    if ground_truth is not None:
-        probe_video(ground_truth)
-    lpips_model = load_lpips(config.weights_dir) if config.lpips else None
-    fid_model = load_fid(config.weights_dir) if config.fid else None
+    truths = _check_inputs(runs, Path(ground_truth) if ground_truth else None, config)
+    networks = load_networks(config)
     embedder = face_embedder(config)
     evaluations = []
-    for i, run in enumerate(runs):
+    for i, (run, truth) in enumerate(zip(runs, truths, strict=True)):
         progress(f"[{i + 1}/{len(runs)}] {run.name}")
         fps = run.fps or probe_video(run.clip).fps
-        target = make_target(animator, portrait=run.image, poses=run.poses,
-                             driving=run.driving, fps=fps, retarget_config=retarget_config(run),
-                             start=run.start, end=run.end)
+        if run.poses is None and run.driving is None:  # a ground truth only
+            target = Target(None, None, None)
+            if run.image is not None:
+                target = make_target(animator, portrait=run.image, fps=fps)
+        else:
+            target = make_target(animator, portrait=run.image, poses=run.poses,
+                                 driving=run.driving, fps=fps,
+                                 retarget_config=retarget_config(run), start=run.start,
+                                 end=run.end)
         target.notes += run.notes
-        evaluations.append(evaluate_clip(run.clip, target, animator=animator,
-                                         ground_truth=ground_truth, config=config,
-                                         embedder=embedder, lpips_model=lpips_model,
-                                         fid_model=fid_model))
+        evaluations.append(evaluate_clip(
+            run.clip, target, animator=animator, ground_truth=truth, config=config,
+            embedder=embedder, lpips_model=networks.lpips, fid_model=networks.fid,
+            fid_vid_model=networks.fid_vid, fvd_model=networks.fvd))
     files = write_report(evaluations, out_dir, names=[r.name for r in runs], html=html)
     return evaluations, files
-__all__ = ["Run", "collect_runs", "evaluate_runs", "face_embedder", "retarget_config", "run_jobs"]
+
+
+__all__ = ["Run", "collect_runs", "evaluate_runs", "face_embedder", "retarget_config",
+           "run_jobs", "truth_for"]

@@ -15,10 +15,9 @@ UNET_FLOP_PER_FRAME = 2.62e12
 REFERENCE_PIXELS = 576 * 1024
 
 
-
 def generation_flops(num_frames: int, settings: GenerationConfig, anchor: bool = False) -> float:
     """UNet FLOPs of one clip: frames computed per step x steps x (2 with guidance)."""
-    from animator.families.svd.pipeline import plan_windows  # imports diffusers: only when asked
+    from animator.families.svd.windows import plan_windows  # imports diffusers: only when asked
 
     windows = plan_windows(num_frames, settings.window, settings.overlap, anchor)
     computed = sum(len(w) for w in windows)

@@ -27,6 +27,11 @@ scale and crop move the keypoints before the maps are drawn, so maps and pixels 
 Unusable videos are left out when the dataset is built and listed in `skipped`; an item that
 fails later (a file changed or truncated mid-run) is replaced by the next clip and reported in
 the batch's "skipped" list, so an epoch never stops on one bad file.
+
+One idea, over 400 lines: a folder of videos turned into training items. The caches are the
+dataset's own preparation (written once, next to each video, read by every process), and
+the sampler's sharding (`shard_batches`) and `collate` define the keys and batches the items
+are seeded and shaped for; apart, each would need the others' conventions to be read.
 """
 
 from __future__ import annotations

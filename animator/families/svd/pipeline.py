@@ -28,11 +28,15 @@ diffusers' own. On top of it:
   is decoded too and its frame dropped afterwards, as MimicMotion's inference does: SVD's
   temporal decoder mixes the frames of a chunk, so decoding without it shifts every chunk by
   one frame and changes every output frame.
+
+This module is the one class and the two helpers its sampling loop keeps state in (the pose
+features per window, the frame sink), over 400 lines because the steps above share the
+pipeline's modules and scheduler; the model-free arithmetic is windows.py, the input checks
+inputs.py.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +54,6 @@ from diffusers import (
 from diffusers.pipelines.stable_video_diffusion.pipeline_stable_video_diffusion import (
     _resize_with_antialiasing,
 )
-from diffusers.schedulers import AysSchedules
 from diffusers.utils import BaseOutput
 from diffusers.utils.torch_utils import randn_tensor
 from diffusers.video_processor import VideoProcessor
@@ -60,7 +63,8 @@ from transformers import CLIPVisionModelWithProjection
 from transformers.image_processing_utils import BaseImageProcessor
 
 from animator.errors import InputError
-from animator.families.svd.config import GENERATION_CHOICES, GenerationConfig
+from animator.families.svd.config import GenerationConfig
+from animator.families.svd.inputs import check_inputs, check_options
 from animator.families.svd.models.identity import FaceProjector
 from animator.families.svd.models.pose_encoder import FusedPoseEncoder
 from animator.families.svd.models.unet import (
@@ -73,74 +77,10 @@ from animator.families.svd.models.unet import (
     remove_identity,
     set_identity,
 )
+from animator.families.svd.windows import ays_sigmas, blend_weights, plan_windows
 
 IDENTITY_WEIGHTS = "identity_processors.safetensors"  # saved in the face_projector folder
 _DEFAULTS = GenerationConfig()
-
-
-def plan_windows(num_frames: int, window: int, overlap: int, anchor: bool = False
-                 ) -> list[list[int]]:
-    """Frame indices of each window, fewest frames computed more than once.
-
-    Frames are 0..num_frames-1, or 1..num_frames after an anchor frame 0 that opens every
-    window. Each window has at most `window` frames (anchor included) and neighbours share
-    exactly `overlap` frames, so with the fewest windows that can cover the clip the number of
-    frames computed per step, num_frames + (count - 1) * overlap (+ count anchors), is minimal;
-    lengths are spread evenly so no window is a short leftover.
-    """
-    span = window - int(anchor)  # new frames a window can hold
-    if num_frames < 1:
-        raise InputError("The clip has no frames: give at least one pose frame.")
-    if overlap < 0 or span <= overlap:
-        raise InputError(f"Window {window} is too short for overlap {overlap}"
-                         f"{' plus the reference-pose anchor' if anchor else ''}: "
-                         f"use a window of at least {overlap + int(anchor) + 1} frames.")
-    head = [0] if anchor else []
-    first = int(anchor)
-    if num_frames <= span:
-        return [head + list(range(first, first + num_frames))]
-    count = math.ceil((num_frames - overlap) / (span - overlap))
-    total = num_frames + (count - 1) * overlap
-    lengths = [total // count + (k < total % count) for k in range(count)]
-    windows, start = [], first
-    for length in lengths:
-        windows.append(head + list(range(start, start + length)))
-        start += length - overlap
-    return windows
-
-
-def ays_sigmas(steps: int) -> list[float]:
-    """Align Your Steps' noise levels for SVD: `steps` + 1 sigmas, from 700 down to 0.
-
-    The published schedule (diffusers' `AysSchedules["StableDiffusionVideoSigmas"]`) has 10
-    steps and is returned as is for 10; other counts interpolate its log sigmas linearly over
-    the step position (the non-zero ones; the last sigma stays 0)."""
-    if steps < 1:
-        raise InputError("num_inference_steps must be at least 1.")
-    published = np.asarray(AysSchedules["StableDiffusionVideoSigmas"], dtype=np.float64)
-    levels = published[:-1]
-    if steps != len(levels):
-        levels = np.exp(np.interp(np.linspace(0, 1, steps), np.linspace(0, 1, len(levels)),
-                                  np.log(levels)))
-    return [*map(float, levels), float(published[-1])]
-
-
-def blend_weights(windows: list[list[int]], num_frames: int, anchor: bool = False
-                  ) -> list[torch.Tensor]:
-    """Per-window weights of each frame's noise prediction, summing to 1 over windows.
-
-    Triangular in the position within the window (low at its edges, so a window's prediction
-    fades out where the next one fades in); an anchor frame weighs the same in every window.
-    """
-    raw = []
-    for idx in windows:
-        n = len(idx) - int(anchor)
-        tri = torch.minimum(torch.arange(1, n + 1), torch.arange(n, 0, -1)).float()
-        raw.append(torch.cat([torch.ones(1), tri]) if anchor else tri)
-    total = torch.zeros(num_frames)
-    for idx, w in zip(windows, raw, strict=True):
-        total[idx] += w
-    return [w / total[idx] for idx, w in zip(windows, raw, strict=True)]
 
 
 @dataclass
@@ -149,37 +89,6 @@ class AnimationPipelineOutput(BaseOutput):
     (1, T, 4, h, w) for "latent"; None when frames went to a writer."""
 
     frames: np.ndarray | list[PIL.Image.Image] | torch.Tensor | None
-
-
-def _as_frames(frames, name: str) -> Sequence[np.ndarray]:
-    """Check uint8 RGB frames (T, H, W, 3) or a list of (H, W, 3); returned unstacked.
-
-    Any other `Sequence` (e.g. `render.RenderedPoses`, which draws frame i when asked) is
-    kept lazy, so a long clip's pose maps never all sit in memory; its first frame is
-    checked and the rest are trusted to match."""
-    if isinstance(frames, np.ndarray):
-        if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
-            raise InputError(f"{name} frames must be uint8 RGB of shape (T, H, W, 3), got "
-                             f"{frames.dtype} {frames.shape}: pass rendered pose maps.")
-        return frames
-    if isinstance(frames, Sequence) and not isinstance(frames, list | tuple):
-        sample = [frames[0]] if len(frames) else []
-    else:
-        frames = sample = list(frames)
-    shapes = {(f.shape, f.dtype) for f in sample}
-    if len(shapes) != 1 or any(len(s) != 3 or s[-1] != 3 or d != np.uint8 for s, d in shapes):
-        raise InputError(f"{name} frames must be uint8 RGB (H, W, 3) arrays of one size: "
-                         "pass rendered pose maps.")
-    return frames
-
-
-def _as_image(image) -> PIL.Image.Image:
-    if isinstance(image, PIL.Image.Image):
-        return image.convert("RGB")
-    if isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[-1] == 3 \
-            and image.dtype == np.uint8:
-        return PIL.Image.fromarray(image)
-    raise InputError("The reference image must be a PIL image or a uint8 RGB array (H, W, 3).")
 
 
 class AnimationPipeline(DiffusionPipeline):
@@ -497,19 +406,12 @@ class AnimationPipeline(DiffusionPipeline):
             output_type: "np" (uint8 (T, H, W, 3)), "pil" or "latent".
             Other arguments as in diffusers' StableVideoDiffusionPipeline / GenerationConfig.
         """
-        image, skeleton, dense, reference_pose, num_frames, height, width = _check_inputs(
-            self, image, skeleton, dense, reference_pose, num_frames, height, width)
-        for name, value in (("cfg_mode", cfg_mode), ("window_noise", window_noise),
-                            ("generator_device", generator_device),
-                            ("sigma_schedule", sigma_schedule)):
-            if value not in GENERATION_CHOICES[name]:
-                raise InputError(f"{name} must be one of "
-                                 f"{', '.join(map(repr, GENERATION_CHOICES[name]))}, got "
-                                 f"{value!r}.")
-        if output_type not in ("np", "pil", "latent"):
-            raise InputError(f"output_type must be 'np', 'pil' or 'latent', got {output_type!r}.")
-        if decode_chunk_size < 1:
-            raise InputError("decode_chunk_size must be at least 1.")
+        image, skeleton, dense, reference_pose, num_frames, height, width = check_inputs(
+            image, skeleton, dense, reference_pose, num_frames, height, width,
+            has_pose_encoder=self.pose_encoder is not None)
+        check_options(cfg_mode=cfg_mode, window_noise=window_noise,
+                      generator_device=generator_device, sigma_schedule=sigma_schedule,
+                      output_type=output_type, decode_chunk_size=decode_chunk_size)
         anchor = reference_pose is not None
         clip_len = num_frames + int(anchor)
         if continuation:
@@ -575,45 +477,6 @@ class AnimationPipeline(DiffusionPipeline):
         if output_type == "latent":
             return AnimationPipelineOutput(frames=latents)
         return AnimationPipelineOutput(frames=sink.result())
-
-
-def _check_inputs(pipe: AnimationPipeline, image, skeleton, dense, reference_pose, num_frames,
-                  height, width) -> tuple:
-    """Validate and normalise the inputs a user gives; InputError names the fix."""
-    image = _as_image(image)
-    if skeleton is not None:
-        skeleton = _as_frames(skeleton, "Skeleton")
-    if dense is not None:
-        dense = _as_frames(dense, "Dense")
-    if (skeleton is not None or dense is not None) and pipe.pose_encoder is None:
-        raise InputError("This model has no pose encoder: load a preset with one.")
-    if reference_pose is not None:
-        if skeleton is None:
-            raise InputError("A reference pose needs skeleton frames to go with it.")
-        reference_pose = _as_frames(np.asarray(reference_pose)[None], "Reference pose")[0]
-        if reference_pose.shape != skeleton[0].shape:
-            raise InputError(f"The reference pose is {reference_pose.shape[:2]} but the "
-                             f"skeleton frames are {skeleton[0].shape[:2]}: render both "
-                             "at one size.")
-    lengths = {len(x) for x in (skeleton, dense) if x is not None}
-    if len(lengths) > 1:
-        raise InputError(f"Skeleton and dense frames differ in number ({sorted(lengths)}): "
-                         "render both from the same pose sequence.")
-    if lengths:
-        if num_frames is not None and num_frames not in lengths:
-            raise InputError(f"num_frames={num_frames} but {lengths.pop()} pose frames were "
-                             "given: leave num_frames out.")
-        num_frames = lengths.pop()
-    elif num_frames is None:
-        raise InputError("Give pose frames or num_frames.")
-    if height is None or width is None:
-        source = skeleton if skeleton is not None else dense
-        h, w = source[0].shape[:2] if source is not None else (image.height, image.width)
-        height, width = height or h // 8 * 8, width or w // 8 * 8
-    if height % 8 or width % 8 or height < 8 or width < 8:
-        raise InputError(f"Width and height must be positive multiples of 8, got "
-                         f"{width}x{height} (width x height).")
-    return image, skeleton, dense, reference_pose, num_frames, height, width
 
 
 class _PoseFeatures:

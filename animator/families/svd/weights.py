@@ -1,25 +1,19 @@
-"""Named presets: which public weights make a generator, how to fetch, convert and load them.
+"""A preset's weights: which files it needs, how to fetch, convert, assemble and load them.
 
-A preset is everything that must agree with the weights: where the files are, how their keys
-map to our modules (convert.py), how the skeletons were drawn in training (channel
-order, style), whether the portrait's pose opens every window, and the sampling settings the
-weights were made for. The app, the CLI and batch jobs pick a preset by name and use its
-fields; nothing else hard-codes these facts.
-
-Downloads fetch only what a preset needs. The public controllers ship the whole fine-tuned
-UNet, so from the base SVD-xt folder only the UNet's config.json is taken; fp16 copies of the
-VAE and CLIP weights are preferred when the repository has them; the single-file
+Downloads fetch only what a preset (presets.py) needs. The public controllers ship the whole
+fine-tuned UNet, so from the base SVD-xt folder only the UNet's config.json is taken; fp16
+copies of the VAE and CLIP weights are preferred when the repository has them; the single-file
 `svd_xt*.safetensors` checkpoints are never fetched. A folder whose place inside a repository
 varies between versions (StableAnimator's SVD copy, its antelopev2 models) is found from the
 repository's file list when online and from the cache when offline.
 
 `weights_dir` is a local folder with the same relative layout as the repositories (for
 presets built from several repositories, their files side by side), used instead of the hub.
+(Just over 400 lines: finding, fetching and loading share the file-placement helpers.)
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -30,156 +24,16 @@ from huggingface_hub import constants, get_cached_repo_tree, snapshot_download
 from huggingface_hub.errors import CachedRepoTreeNotFoundError, LocalEntryNotFoundError
 
 from animator.errors import InputError
-from animator.face import FACE_CHANNELS, FaceEmbedder, find_face_model_dir
+from animator.face import FaceEmbedder, find_face_model_dir
 from animator.families import hub
 from animator.families.svd import convert
-from animator.families.svd.config import GenerationConfig
 from animator.families.svd.pipeline import AnimationPipeline
-from animator.pose.detect import DWPOSE_FILES, DWPOSE_REPO, find_dwpose_weights
-from animator.pose.render import STYLES
+from animator.families.svd.presets import LOCAL, Preset, get_preset
+from animator.pose.detect import DWPOSE_FILES, find_dwpose_weights
 
 ProgressCallback = Callable[[float, str], object]
-PRESET_JSON = "animator_preset.json"
-STABLEANIMATOR_REPO = "FrancisRing/StableAnimator"
-SVD_XT_1_1_REPO = "stabilityai/stable-video-diffusion-img2vid-xt-1-1"
-# The parts of an SVD-xt diffusers folder a preset with a whole-UNet controller needs, relative
-# to that folder. `.fp16.` names fall back to the plain ones when a repository lacks them.
-SVD_FILES = [
-    "model_index.json",
-    "feature_extractor/preprocessor_config.json",
-    "scheduler/scheduler_config.json",
-    "image_encoder/config.json",
-    "image_encoder/model.fp16.safetensors",
-    "vae/config.json",
-    "vae/diffusion_pytorch_model.fp16.safetensors",
-    "unet/config.json",
-]
-FACE_FILES = ["scrfd_10g_bnkps.onnx", "glintr100.onnx"]  # antelopev2's detector, recogniser
-
-
-@dataclass(frozen=True)
-class Preset:
-    """One generator: its files, their conversion, and the conventions they were trained with."""
-
-    name: str  # what --preset takes
-    description: str  # one line for menus and --help
-    base: hub.RemoteFiles | None  # SVD-xt diffusers files, named relative to the folder below
-    base_dirs: tuple[str, ...]  # where that folder may sit in base's repo; first present wins
-    controller: hub.RemoteFiles | None  # the animator's own checkpoints
-    converter: dict[str, str]  # controller file -> convert.LAYOUTS name
-    swap_rb: bool  # skeletons drawn with red and blue swapped, as the pose encoder was trained
-    style: str  # skeleton drawing, render.STYLES: "dwpose" (plain) or "confidence" (shaded)
-    reference_anchor: bool  # the portrait's own pose opens every window (output frame dropped)
-    defaults: GenerationConfig  # the sampling settings the weights were made for
-    sizes: tuple[tuple[int, int], ...]  # (height, width) trained at; the app picks by aspect
-    identity: bool  # face projector + identity attention installed
-    identity_mode: str  # how face attention is added: "normalized" (StableAnimator) or "sum"
-    dwpose: hub.RemoteFiles | None  # DWPose ONNX pair for pose detection
-    face_model: hub.RemoteFiles | None  # insightface models, named relative to face_dirs
-    face_dirs: tuple[str, ...] = ("",)  # where those may sit in face_model's repo
-    # Channel order of the portrait handed to the face models (face.FaceEmbedder): "bgr",
-    # insightface's own convention, or "rgb" (the image as read, red and blue swapped for it).
-    face_channels: str = "bgr"
-    license: str = ""  # terms and access steps, shown to users before downloading
-
-
-PRESETS: dict[str, Preset] = {
-    "stableanimator": Preset(
-        name="stableanimator",
-        description="StableAnimator (SVD-xt + pose net + face encoder): identity-preserving "
-                    "animation, 16-frame windows; 576x1024 or 512x512.",
-        base=hub.RemoteFiles(STABLEANIMATOR_REPO, SVD_FILES),
-        base_dirs=("SVD/", "SVD/stable-video-diffusion-img2vid-xt/",
-                   "stable-video-diffusion-img2vid-xt/"),
-        controller=hub.RemoteFiles(STABLEANIMATOR_REPO, [
-            "Animation/pose_net.pth", "Animation/face_encoder.pth", "Animation/unet.pth"]),
-        converter={"Animation/pose_net.pth": "stableanimator-pose_net",
-                   "Animation/face_encoder.pth": "stableanimator-face_encoder",
-                   "Animation/unet.pth": "stableanimator-unet"},
-        # Its training skeletons were RGB drawings written by an OpenCV (BGR) writer.
-        swap_rb=True,
-        style="dwpose",
-        reference_anchor=False,
-        # As command_basic_infer.sh runs inference_basic.py: --decode_chunk_size=4; its
-        # pipeline draws one 16-frame window's noise and repeats it along the clip; the seed
-        # goes to a CUDA generator ("auto": the model's device, so CPU runs still work).
-        defaults=GenerationConfig(height=1024, width=576, num_inference_steps=25,
-                                  min_guidance_scale=3.0, max_guidance_scale=3.0, fps=7,
-                                  motion_bucket_id=127, noise_aug_strength=0.02, window=16,
-                                  overlap=4, decode_chunk_size=4, window_noise="repeat",
-                                  generator_device="auto"),
-        sizes=((1024, 576), (512, 512)),
-        identity=True,
-        identity_mode="normalized",
-        dwpose=hub.RemoteFiles(STABLEANIMATOR_REPO, [f"DWPose/{f}" for f in DWPOSE_FILES]),
-        face_model=hub.RemoteFiles(STABLEANIMATOR_REPO, FACE_FILES),
-        face_dirs=("antelopev2/", "models/antelopev2/"),
-        # inference_basic.py reads the portrait with cv2.imread (BGR), then converts it with
-        # COLOR_RGB2BGR before face_model.app.get: insightface gets RGB. Its training loader
-        # (animation_dataset.py) hands app.get the cv2.imread BGR frame unconverted. We follow
-        # the inference script, which made the published clips. (Our trainer's face caches
-        # use this same embedder, loaded.face, unless face_model_dir names another folder.)
-        face_channels="rgb",
-        license="StableAnimator weights: see https://huggingface.co/FrancisRing/StableAnimator "
-                "(model card). They build on Stable Video Diffusion (Stability AI's license, "
-                "see its model card). The insightface antelopev2 face models are for "
-                "non-commercial research use only.",
-    ),
-    "mimicmotion": Preset(
-        name="mimicmotion",
-        description="MimicMotion 1.1 (SVD-xt-1.1 + pose net): long 72-frame windows anchored "
-                    "on the portrait's pose; no identity module; 576x1024.",
-        base=hub.RemoteFiles(SVD_XT_1_1_REPO, SVD_FILES, gated=True,
-                             license_url=f"https://huggingface.co/{SVD_XT_1_1_REPO}"),
-        base_dirs=("",),
-        controller=hub.RemoteFiles("tencent/MimicMotion", ["MimicMotion_1-1.pth"]),
-        converter={"MimicMotion_1-1.pth": "mimicmotion"},
-        # checkpoints.md says RGB, but MimicMotion's draw_pose paints the RGB palette and then
-        # returns cv2.cvtColor(canvas, COLOR_BGR2RGB): its pose net saw red and blue swapped.
-        swap_rb=True,
-        style="confidence",
-        reference_anchor=True,
-        # As inference.py with configs/test.yaml: decode_chunk_size=8 over all latents (the
-        # anchor's included); one 72-frame window's noise repeated along the clip; the seed
-        # on torch.Generator(device=device), CUDA when there is one ("auto").
-        defaults=GenerationConfig(height=1024, width=576, num_inference_steps=25,
-                                  min_guidance_scale=2.0, max_guidance_scale=2.0, fps=7,
-                                  motion_bucket_id=127, noise_aug_strength=0.0, window=72,
-                                  overlap=6, decode_chunk_size=8, window_noise="repeat",
-                                  generator_device="auto"),
-        sizes=((1024, 576),),
-        identity=False,
-        identity_mode="sum",
-        dwpose=hub.RemoteFiles(DWPOSE_REPO, list(DWPOSE_FILES)),
-        face_model=None,
-        license=f"Needs {SVD_XT_1_1_REPO}, a gated repository: accept Stability AI's license "
-                f"at https://huggingface.co/{SVD_XT_1_1_REPO} while logged in and give this "
-                "machine your token (HF_TOKEN or `hf auth login`). MimicMotion weights: see "
-                "https://huggingface.co/tencent/MimicMotion (model card).",
-    ),
-    "tiny": Preset(
-        name="tiny",
-        description="Tiny random model for smoke tests: runs anywhere in seconds, its output "
-                    "is noise.",
-        base=None,
-        base_dirs=("",),
-        controller=None,
-        converter={},
-        swap_rb=False,
-        style="dwpose",
-        reference_anchor=False,
-        defaults=GenerationConfig(height=64, width=64, num_inference_steps=4, window=8,
-                                  overlap=2, decode_chunk_size=4),
-        sizes=((64, 64),),
-        identity=True,
-        identity_mode="sum",
-        dwpose=None,
-        face_model=None,
-        license="Random weights built in code; no terms.",
-    ),
-}
-LOCAL = "local:"
-_NAMES = ", ".join(PRESETS) + f", or {LOCAL}<folder> (a pipeline saved with save_pretrained)"
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
+_LIBRARIES = ("diffusers", "transformers", "animator.")  # classes a saved folder may name
 
 
 @dataclass
@@ -191,68 +45,6 @@ class LoadedPreset:
     face: FaceEmbedder | None  # None: no face model, generation runs without identity
     dwpose_dir: Path | None  # folder holding the DWPose ONNX pair; None: not on this machine
     notices: list[str]  # things the user should know (what was left out and why)
-
-
-# ----------------------------------------------------------------------------- presets
-
-
-def get_preset(name: str) -> Preset:
-    """The preset called `name`; `local:<dir>` reads the folder's animator_preset.json."""
-    if name.startswith(LOCAL):
-        return _local_preset(Path(name[len(LOCAL):]).expanduser())
-    if name not in PRESETS:
-        raise InputError(f"Unknown preset {name!r}: choose one of {_NAMES}.")
-    return PRESETS[name]
-
-
-def _settings(preset: Preset) -> dict:
-    return {"description": preset.description, "swap_rb": preset.swap_rb,
-            "style": preset.style, "reference_anchor": preset.reference_anchor,
-            "face_channels": preset.face_channels,
-            "defaults": dataclasses.asdict(preset.defaults),
-            "sizes": [list(s) for s in preset.sizes], "license": preset.license}
-
-
-def save_preset_json(preset: Preset, directory: str | Path) -> Path:
-    """Write the preset's conventions next to a saved pipeline, for `local:<dir>`."""
-    path = Path(directory) / PRESET_JSON
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_settings(preset), indent=2) + "\n")
-    return path
-
-
-def _local_preset(folder: Path) -> Preset:
-    """A saved pipeline's preset: its JSON settings over StableAnimator-like conventions."""
-    if not (folder / "model_index.json").is_file():
-        raise InputError(f"{folder} holds no saved pipeline (no model_index.json): pass "
-                         f"{LOCAL}<folder> with a folder written by AnimationPipeline."
-                         "save_pretrained.")
-    base = replace(PRESETS["stableanimator"], base=None, controller=None, converter={},
-                   dwpose=None, face_model=None, face_dirs=("",),
-                   description=f"Pipeline saved in {folder}",
-                   license="See the terms of the weights this pipeline was made from.")
-    path = folder / PRESET_JSON
-    if not path.is_file():
-        return replace(base, name=f"{LOCAL}{folder}")
-    try:
-        data = json.loads(path.read_text())
-        settings = {key: data[key] for key in _settings(base) if key in data}
-        if "defaults" in settings:
-            settings["defaults"] = GenerationConfig(**settings["defaults"])
-        if "sizes" in settings:
-            settings["sizes"] = tuple(tuple(s) for s in settings["sizes"])
-    except (ValueError, TypeError) as error:
-        raise InputError(f"{path} is not a valid preset file ({error}): fix it, or delete it "
-                         "to use the default settings.") from error
-    if settings.get("style", base.style) not in STYLES:
-        raise InputError(f"{path}: style must be one of {', '.join(STYLES)}.")
-    if settings.get("face_channels", base.face_channels) not in FACE_CHANNELS:
-        raise InputError(f"{path}: face_channels must be one of {', '.join(FACE_CHANNELS)}.")
-    return replace(base, name=f"{LOCAL}{folder}", **settings)
-
-
-PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
-_LIBRARIES = ("diffusers", "transformers", "animator.")  # classes a saved folder may name
 
 
 def _load_local(folder: Path, dtype: torch.dtype) -> AnimationPipeline:
@@ -287,9 +79,6 @@ def _load_local(folder: Path, dtype: torch.dtype) -> AnimationPipeline:
     except (OSError, ValueError, KeyError) as error:
         raise InputError(f"The pipeline in {folder} could not be loaded ({error}); save it "
                          "again with save_pretrained, or check the folder.") from error
-
-
-# ----------------------------------------------------------------------------- files
 
 
 def _files_in(folder: Path) -> set[str]:
@@ -396,9 +185,6 @@ def download_preset(name: str, *, weights_dir: str | Path | None = None,
     return folders
 
 
-# ----------------------------------------------------------------------------- loading
-
-
 def load_preset(name: str, *, device: str = "cpu", dtype: torch.dtype | None = None,
                 weights_dir: str | Path | None = None, allow_download: bool = True,
                 progress: ProgressCallback | None = None) -> LoadedPreset:
@@ -475,6 +261,34 @@ def assemble(preset: Preset, svd: Path, controller: Path, *, dtype: torch.dtype,
     already in `dtype` on `device`, as they are: no second copy, no random init of 1.5 B
     parameters.
     """
+    from animator.families.svd.models.unet import load_identity_state_dict
+
+    def report(fraction: float, desc: str) -> None:
+        if progress is not None:
+            progress(fraction, desc)
+
+    report(0.0, "Loading SVD")
+    unet, image_encoder, vae, scheduler, feature_extractor = _svd_parts(svd, dtype)
+    pose_encoder, face_projector, modules, expected = _meta_controls(preset, unet, image_encoder)
+    loaded = _converted(preset, controller, expected, dtype, device, report)
+    for name, module in modules.items():
+        module.load_state_dict(loaded.pop(name), strict=True, assign=True)
+    pipeline = AnimationPipeline(vae=vae, image_encoder=image_encoder, unet=unet.eval(),
+                                 scheduler=scheduler, feature_extractor=feature_extractor,
+                                 pose_encoder=pose_encoder.eval(),
+                                 face_projector=None if face_projector is None
+                                 else face_projector.eval(),
+                                 identity_mode=preset.identity_mode)
+    if "identity" in loaded:
+        load_identity_state_dict(unet, loaded.pop("identity"))
+    pipeline.to(device).reallocate_weights()
+    report(1.0, "Model loaded")
+    return pipeline
+
+
+def _svd_parts(svd: Path, dtype: torch.dtype) -> tuple:
+    """(UNet on the meta device, CLIP image encoder, VAE, scheduler, feature extractor) of an
+    SVD diffusers folder; the UNet's weights come from the controller."""
     from diffusers import (
         AutoencoderKLTemporalDecoder,
         EulerDiscreteScheduler,
@@ -482,20 +296,6 @@ def assemble(preset: Preset, svd: Path, controller: Path, *, dtype: torch.dtype,
     )
     from transformers import CLIPImageProcessorPil, CLIPVisionModelWithProjection
 
-    from animator.families.svd.models.identity import FaceProjector
-    from animator.families.svd.models.pose_encoder import FusedPoseEncoder
-    from animator.families.svd.models.unet import (
-        identity_state_dict,
-        install_identity,
-        load_identity_state_dict,
-        remove_identity,
-    )
-
-    def report(fraction: float, desc: str) -> None:
-        if progress is not None:
-            progress(fraction, desc)
-
-    report(0.0, "Loading SVD")
     config = UNetSpatioTemporalConditionModel.load_config(svd / "unet")
     with torch.device("meta"):
         unet = UNetSpatioTemporalConditionModel.from_config(config)
@@ -505,6 +305,19 @@ def assemble(preset: Preset, svd: Path, controller: Path, *, dtype: torch.dtype,
         svd / "vae", variant=_variant(svd / "vae"), torch_dtype=dtype)
     scheduler = EulerDiscreteScheduler.from_pretrained(svd / "scheduler")
     feature_extractor = CLIPImageProcessorPil.from_pretrained(svd / "feature_extractor")
+    return unet, image_encoder, vae, scheduler, feature_extractor
+
+
+def _meta_controls(preset: Preset, unet, image_encoder) -> tuple:
+    """(pose encoder, face projector or None, the modules the converted files fill by target
+    name, the shapes each target expects), the controls on the meta device."""
+    from animator.families.svd.models.identity import FaceProjector
+    from animator.families.svd.models.pose_encoder import FusedPoseEncoder
+    from animator.families.svd.models.unet import (
+        identity_state_dict,
+        install_identity,
+        remove_identity,
+    )
 
     with torch.device("meta"):
         pose_encoder = FusedPoseEncoder(out_channels=unet.config.block_out_channels[0],
@@ -523,7 +336,12 @@ def assemble(preset: Preset, svd: Path, controller: Path, *, dtype: torch.dtype,
         install_identity(unet)  # on the meta UNet, only to learn the processors' shapes
         expected["identity"] = {k: tuple(v.shape) for k, v in identity_state_dict(unet).items()}
         remove_identity(unet)
+    return pose_encoder, face_projector, modules, expected
 
+
+def _converted(preset: Preset, controller: Path, expected: dict, dtype: torch.dtype,
+               device: str, report: ProgressCallback) -> dict[str, dict[str, torch.Tensor]]:
+    """The preset's controller files converted (first start only) and loaded, by target."""
     loaded: dict[str, dict[str, torch.Tensor]] = {}
     for i, (relative, layout) in enumerate(preset.converter.items()):
         report(0.1 + 0.8 * i / len(preset.converter),
@@ -536,19 +354,7 @@ def assemble(preset: Preset, svd: Path, controller: Path, *, dtype: torch.dtype,
     if set(loaded) != set(expected):
         raise ValueError(f"preset {preset.name} fills {sorted(loaded)}, its model needs "
                          f"{sorted(expected)}")
-    for name, module in modules.items():
-        module.load_state_dict(loaded.pop(name), strict=True, assign=True)
-    pipeline = AnimationPipeline(vae=vae, image_encoder=image_encoder, unet=unet.eval(),
-                                 scheduler=scheduler, feature_extractor=feature_extractor,
-                                 pose_encoder=pose_encoder.eval(),
-                                 face_projector=None if face_projector is None
-                                 else face_projector.eval(),
-                                 identity_mode=preset.identity_mode)
-    if "identity" in loaded:
-        load_identity_state_dict(unet, loaded.pop("identity"))
-    pipeline.to(device).reallocate_weights()
-    report(1.0, "Model loaded")
-    return pipeline
+    return loaded
 
 
 def _face_embedder(preset: Preset, weights_dir: Path | None, device: str, allow_download: bool,
@@ -599,5 +405,4 @@ def _dwpose_dir(preset: Preset, weights_dir: Path | None, allow_download: bool,
     return (root / preset.dwpose.filenames[0]).parent
 
 
-__all__ = ["PRESETS", "LoadedPreset", "Preset", "assemble", "download_preset", "get_preset",
-           "load_preset", "preset_files", "save_preset_json"]
+__all__ = ["LoadedPreset", "assemble", "download_preset", "load_preset", "preset_files"]

@@ -9,8 +9,6 @@ huggingface_hub code against an in-process fake Hub, as in tests/test_hub.py.
 from __future__ import annotations
 
 import hashlib
-import inspect
-import json
 import shutil
 from pathlib import Path
 
@@ -24,23 +22,21 @@ from huggingface_hub.utils._http import default_client_factory, hf_request_event
 
 from animator.cli import main
 from animator.errors import InputError
-from animator.face import FaceEmbedder
-from animator.families.svd import weights
+from animator.families.svd import presets, weights
 from animator.families.svd.config import GenerationConfig
 from animator.families.svd.models.identity import FaceProjector
 from animator.families.svd.models.pose_encoder import FusedPoseEncoder
 from animator.families.svd.models.tiny import tiny_components, tiny_pipeline
 from animator.families.svd.models.unet import identity_processors, load_identity_state_dict
 from animator.families.svd.pipeline import AnimationPipeline
-from animator.families.svd.weights import (
-    PRESETS,
-    download_preset,
-    get_preset,
-    load_preset,
-    preset_files,
-    save_preset_json,
+from animator.families.svd.presets import PRESETS, get_preset, save_preset_json
+from animator.families.svd.weights import download_preset, load_preset, preset_files
+from tests.families.svd.test_convert import (
+    face_encoder_shapes,
+    identity_keys,
+    pose_net_shapes,
+    random_state,
 )
-from tests.families.svd.test_convert import face_encoder_shapes, identity_keys, pose_net_shapes, random_state
 
 SA_SVD = "SVD/stable-video-diffusion-img2vid-xt/"  # the less obvious of the two layouts
 CALL = dict(height=64, width=64, num_inference_steps=2, seed=0, window=4, overlap=1)
@@ -134,47 +130,6 @@ def assert_same_frames(a: np.ndarray, b: np.ndarray) -> None:
 # ----------------------------------------------------------------------------- presets
 
 
-def test_preset_table():
-    sa, mm = PRESETS["stableanimator"], PRESETS["mimicmotion"]
-    assert (sa.swap_rb, sa.style, sa.reference_anchor, sa.identity, sa.identity_mode) == \
-        (True, "dwpose", False, True, "normalized")
-    assert sa.defaults == GenerationConfig(height=1024, width=576, min_guidance_scale=3.0,
-                                           max_guidance_scale=3.0, fps=7, noise_aug_strength=0.02,
-                                           window=16, overlap=4, decode_chunk_size=4,
-                                           window_noise="repeat", generator_device="auto")
-    assert (mm.swap_rb, mm.style, mm.reference_anchor, mm.identity) == \
-        (True, "confidence", True, False)
-    assert (mm.defaults.window, mm.defaults.overlap, mm.defaults.noise_aug_strength,
-            mm.defaults.min_guidance_scale, mm.defaults.max_guidance_scale) == (72, 6, 0.0, 2, 2)
-    assert mm.base.gated and "noise" in PRESETS["tiny"].description
-    assert (mm.defaults.decode_chunk_size, mm.defaults.window_noise,
-            mm.defaults.generator_device) == (8, "repeat", "auto")
-    for preset in PRESETS.values():
-        assert preset.style in ("dwpose", "confidence") and preset.license
-
-
-def test_presets_sample_as_their_public_scripts():
-    """StableAnimator: command_basic_infer.sh passes --decode_chunk_size=4, inference_basic.py
-    seeds torch.Generator(device='cuda'); its pipeline (as MimicMotion's) draws tile_size
-    frames of noise and repeats them along the clip. MimicMotion: inference.py decodes with
-    decode_chunk_size=8 and seeds torch.Generator(device=device), CUDA when available."""
-    public = {"stableanimator": 4, "mimicmotion": 8}
-    for name, chunk in public.items():
-        defaults = PRESETS[name].defaults
-        assert defaults.decode_chunk_size == chunk
-        assert defaults.window_noise == "repeat"
-        assert defaults.generator_device == "auto"  # CUDA on a GPU; CPU runs still work
-    tiny = PRESETS["tiny"].defaults
-    assert (tiny.window_noise, tiny.generator_device) == ("independent", "cpu")
-
-
-def test_face_channel_order_follows_the_inference_script():
-    """inference_basic.py: cv2.imread (BGR) then cv2.cvtColor(..., COLOR_RGB2BGR) before
-    face_model.app.get, so insightface gets RGB; our FaceEmbedder's own default stays BGR."""
-    assert PRESETS["stableanimator"].face_channels == "rgb"
-    assert inspect.signature(FaceEmbedder).parameters["channels"].default == "bgr"
-
-
 def test_face_embedder_gets_the_preset_channel_order(tmp_path, monkeypatch):
     made = []
 
@@ -189,28 +144,6 @@ def test_face_embedder_gets_the_preset_channel_order(tmp_path, monkeypatch):
     for name in ("stableanimator", "tiny"):
         weights._face_embedder(PRESETS[name], tmp_path, "cpu", False, None, notices)
     assert [m[2] for m in made] == ["rgb", "bgr"] and not notices
-
-
-def test_local_preset_json_with_a_bad_face_channel_order(tmp_path):
-    tiny_pipeline().save_pretrained(tmp_path)
-    save_preset_json(PRESETS["tiny"], tmp_path)
-    path = tmp_path / weights.PRESET_JSON
-    data = json.loads(path.read_text())
-    assert data["face_channels"] == "bgr"
-    path.write_text(json.dumps({**data, "face_channels": "grb"}))
-    with pytest.raises(InputError, match="face_channels must be one of bgr, rgb"):
-        get_preset(f"local:{tmp_path}")
-    path.write_text(json.dumps({**data, "defaults": {"window_noise": "twice"}}))
-    with pytest.raises(InputError, match="window_noise must be one of"):
-        get_preset(f"local:{tmp_path}")
-
-
-def test_unknown_preset_lists_the_names():
-    with pytest.raises(InputError) as info:
-        get_preset("stable")
-    assert str(info.value) == ("Unknown preset 'stable': choose one of stableanimator, "
-                               "mimicmotion, tiny, or local:<folder> (a pipeline saved with "
-                               "save_pretrained).")
 
 
 def test_files_needed_never_include_the_big_unused_ones():
@@ -310,7 +243,7 @@ def test_local_round_trip(tmp_path):
     assert_same_frames(loaded.pipeline(image, skeleton, **kwargs).frames,
                        pipe(image, skeleton, **kwargs).frames)
     # Without the JSON: StableAnimator-like conventions.
-    (tmp_path / weights.PRESET_JSON).unlink()
+    (tmp_path / presets.PRESET_JSON).unlink()
     assert get_preset(f"local:{tmp_path}").swap_rb is True
     with pytest.raises(InputError, match="holds no saved pipeline"):
         get_preset(f"local:{tmp_path / 'nothing'}")
@@ -426,7 +359,7 @@ def test_download_fetches_only_what_is_needed_then_loads_offline(fake_hub, sa_re
     folders = download_preset("stableanimator", progress=lambda f, d: seen.append((f, d)))
     assert len(folders) == 1 and folders[0].name == COMMIT
     got = {name.removeprefix("FrancisRing/StableAnimator/") for name in hub.downloaded}
-    svd = [f"{SA_SVD}{name}" for name in weights.SVD_FILES]
+    svd = [f"{SA_SVD}{name}" for name in presets.SVD_FILES]
     assert got == {*svd, "Animation/pose_net.pth", "Animation/face_encoder.pth",
                    "Animation/unet.pth", "DWPose/yolox_l.onnx", "DWPose/dw-ll_ucoco_384.onnx",
                    "models/antelopev2/scrfd_10g_bnkps.onnx", "models/antelopev2/glintr100.onnx"}
@@ -448,7 +381,7 @@ def test_download_fetches_only_what_is_needed_then_loads_offline(fake_hub, sa_re
 def test_cli_download_into_weights_dir(fake_hub, mm_dir, tmp_path, capsys):
     (mm_dir / "yolox_l.onnx").write_bytes(b"detector")
     (mm_dir / "dw-ll_ucoco_384.onnx").write_bytes(b"pose")
-    fake_hub({weights.SVD_XT_1_1_REPO: mm_dir, "tencent/MimicMotion": mm_dir,
+    fake_hub({presets.SVD_XT_1_1_REPO: mm_dir, "tencent/MimicMotion": mm_dir,
               "yzd-v/DWPose": mm_dir})
     try:
         target = tmp_path / "w"
@@ -465,7 +398,7 @@ def test_cli_download_into_weights_dir(fake_hub, mm_dir, tmp_path, capsys):
 
 
 def test_gated_base_names_token_and_license(fake_hub, mm_dir):
-    fake_hub({weights.SVD_XT_1_1_REPO: mm_dir}, gated=(weights.SVD_XT_1_1_REPO,))
+    fake_hub({presets.SVD_XT_1_1_REPO: mm_dir}, gated=(presets.SVD_XT_1_1_REPO,))
     with pytest.raises(InputError) as info:
         load_preset("mimicmotion")
     assert str(info.value) == (

@@ -47,7 +47,7 @@ def test_cpu_estimate_knows_both_families(monkeypatch):
     assert fast == pytest.approx(wan / 5)
     svd = estimate_cpu_seconds("mimicmotion", 77, 576, 1024)
     from animator.families.svd.cost import estimate_cpu_seconds as svd_seconds
-    from animator.families.svd.weights import PRESETS
+    from animator.families.svd.presets import PRESETS
 
     assert svd == pytest.approx(svd_seconds(77, PRESETS["mimicmotion"].defaults, anchor=True))
     assert wan > 2 * svd  # even without guidance, the 14B transformer costs more

@@ -1,0 +1,146 @@
+"""Reading the driving motion into `Driving`: a built-in motion, a saved pose file, or a
+video whose person is detected frame by frame (with a cache, so that re-running with other
+settings skips detection).
+
+Pose files get the same limits as videos (trim, frame rate, duration, frame cap) and the
+same notices, through `video.plan_span`. `Animator.driving_poses` chooses among the three.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import zipfile
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from animator.config import InputLimits
+from animator.errors import InputError
+from animator.pose.motions import make_motion
+from animator.pose.plausibility import check_poses
+from animator.pose.skeleton import PoseSequence
+from animator.video import VideoInfo, frame_cap_notice, plan_span, read_video
+
+Progress = Callable[[float, str], None]
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".gif")
+DETECTION_MAX_SIDE = 640  # driving frames are detected (and previewed) at this size
+
+
+@dataclass
+class Driving:
+    """The driving motion, whatever it came from: poses plus what is needed to preview it."""
+
+    poses: PoseSequence
+    frames: list[np.ndarray] | None  # RGB frames the poses were found in; None for motions/files
+    audio: Path | None  # file whose audio track goes with the poses
+    audio_start: float  # seconds into `audio` where poses[0] sits
+    notices: list[str] = field(default_factory=list)
+
+
+def motion_driving(name: str, *, fps: float | None, start: float, end: float | None,
+                   limits: InputLimits) -> Driving:
+    """A built-in motion, as long as the trim asks (4 s by default), within the limits."""
+    seconds = min(end - start if end else 4.0, limits.max_duration)
+    return Driving(make_motion(name, seconds=seconds, fps=fps or 25.0), None, None, 0.0)
+
+
+def pose_file_driving(path: Path, *, fps: float | None, start: float, end: float | None,
+                      limits: InputLimits) -> Driving:
+    """A saved pose sequence as driving motion, under the same limits as a video: the
+    same trim, frame-rate, duration and frame caps, with the same notices."""
+    if (mb := path.stat().st_size / 2**20) > limits.max_upload_mb:
+        raise InputError(f"The pose file is {mb:.0f} MB; the limit is "
+                         f"{limits.max_upload_mb:g} MB. Trim it and upload it again.")
+    try:
+        poses = PoseSequence.load(path)
+    except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as e:
+        raise InputError(f"Could not read the pose file {path.name}: {e}") from e
+    if not len(poses) or not poses.fps > 0:
+        raise InputError(f"The pose file {path.name} holds no frames (or no frame rate); "
+                         "save the poses again with `--json` and use that file.")
+    info = VideoInfo(poses.width, poses.height, poses.fps, len(poses) / poses.fps,
+                     len(poses), has_audio=False)
+    plan, notices = plan_span(info, fps=fps, start=start, end=end,
+                              limits=replace(limits, max_side=0), what="pose file")
+    times = plan.start + np.arange(plan.expected) / plan.rate
+    index = np.minimum(np.round(times * poses.fps + 1e-6).astype(int), len(poses) - 1)
+    if len(index) > limits.max_frames:
+        index = index[: limits.max_frames]
+        notices.append(frame_cap_notice(limits.max_frames, plan.rate))
+    kept = PoseSequence(poses.keypoints[index], poses.width, poses.height, plan.rate)
+    return Driving(kept, None, None, 0.0, notices)
+
+
+class PoseCache:
+    """Detected driving poses by (file content, rate, span, frames, detector, person), the
+    least recently used dropped beyond `size`."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._poses: OrderedDict[tuple, PoseSequence] = OrderedDict()
+
+    def get(self, key: tuple) -> PoseSequence | None:
+        poses = self._poses.get(key)
+        if poses is not None:
+            self._poses.move_to_end(key)
+        return poses
+
+    def remember(self, key: tuple, poses: PoseSequence) -> None:
+        self._poses[key] = poses
+        while len(self._poses) > self.size:
+            self._poses.popitem(last=False)
+
+    def clear(self) -> None:
+        self._poses.clear()
+
+
+def video_driving(path: Path, *, fps: float | None, start: float, end: float | None,
+                  person: int, limits: InputLimits, detector: Callable[[], object],
+                  lock: threading.Lock, cache: PoseCache, progress: Progress) -> Driving:
+    """Poses of person `person` in a driving video, read at the detection size; `detector()`
+    gives the detector (created on first use), used under `lock`."""
+    limits = replace(limits, max_side=min(limits.max_side, DETECTION_MAX_SIDE))
+    progress(0.0, "Reading the driving video")
+    clip = read_video(path, fps=fps, start=start, end=end, limits=limits)
+    key = (_file_digest(path), clip.fps, clip.start, len(clip.frames), detector().name, person)
+    poses = cache.get(key)
+    if poses is None:
+        height, width = clip.frames[0].shape[:2]
+        total = len(clip.frames)
+
+        def detection_progress(done: int, _total=None):
+            progress(0.05 + 0.6 * done / total, f"Detecting poses: frame {done}/{total}")
+
+        found = detector()
+        with lock:
+            poses = found.detect_video(
+                clip.frames, clip.fps, width, height, progress=detection_progress,
+                person=person,
+            )
+        cache.remember(key, poses)
+    notices = list(clip.notices)
+    poses, report = check_poses(poses)  # cheap, so the cache keeps what was detected
+    notices += [report.notice()] if report.touched else []
+    present = poses.present()
+    if not present.any():
+        raise InputError(
+            "No person found in any frame of the driving video. Use a video in which one "
+            "person is visible (whole body for dances and walks)."
+        )
+    missing = int((~present).sum())
+    if missing:
+        notices.append(f"No person in {missing} of {len(poses)} driving frames; those frames "
+                       "keep the nearest pose or stay empty.")
+    return Driving(poses, clip.frames, path, clip.start, notices)
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha1()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
