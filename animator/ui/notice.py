@@ -16,10 +16,10 @@ def device_notice(animator, preset: str) -> str:
                f"on this machine's CPU {estimate}. Pose preview works fully on the CPU.")
     smoke_tests = families.smoke_tests()
     if preset in smoke_tests:
-        tiny = (f"The `{preset}` preset runs a miniature model with random weights in seconds "
-                "on any CPU. Its output is noise: it checks the whole path, not the look.")
-        return f"{cpu} {tiny}" if no_gpu else (
-            f"**Smoke-test preset:** {tiny} Pick a real preset for real animations.")
+        smoke = (f"The `{preset}` preset runs a miniature model with random weights in seconds "
+                 "on any CPU. Its output is noise: it checks the whole path, not the look.")
+        return f"{cpu} {smoke}" if no_gpu else (
+            f"**Smoke-test preset:** {smoke} Pick a real preset for real animations.")
     if no_gpu:
         if not smoke_tests:
             return cpu
