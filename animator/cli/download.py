@@ -50,9 +50,9 @@ def add_parser(sub) -> None:
     names = families.preset_names()
     download = sub.add_parser(
         "download", help="fetch the model files of a preset",
-        description="Download everything a preset needs (its model's parts and checkpoints, "
-        "DWPose, face models) into the Hugging Face cache, or as plain files into "
-        "--weights-dir; prints the folders that hold them.")
+        description="Download everything a preset needs (its model's parts, checkpoints, "
+        "DWPose, face models) into the Hugging Face cache, or as plain files into a folder "
+        "(--weights-dir); prints the folders that hold them.")
     download.add_argument("--preset", default=families.default_preset(gpu=True),
                           help=f"{', '.join(names[:-1])} or {names[-1]} (%(default)s)")
     download.add_argument("--weights-dir", type=Path, default=None,
