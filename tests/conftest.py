@@ -8,6 +8,18 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+# Every temporary file of this test process (job folders under <tmp>/animator included) and
+# of the subprocesses it starts goes into a folder of its own, so that test runs side by
+# side (xdist workers, other checkouts) never see each other's files.
+import atexit  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
+_TMP = tempfile.mkdtemp(prefix="animator-tests-")
+os.environ["TMPDIR"] = _TMP
+tempfile.tempdir = None  # gettempdir() reads TMPDIR again
+atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
+
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
