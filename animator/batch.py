@@ -1,9 +1,10 @@
 """Many animate jobs from a JSON-lines file, split across processes with accelerate.
 
 One job per line: {"image": ..., "video": ... or "motion": ..., "out": optional file name,
-"fps", "start", "end", plus any generation setting (seed, num_inference_steps, ...: the
-fields of GenerationConfig) or retargeting setting (transition, smoothing, ...: the fields
-of RetargetConfig)}.
+"fps", "start", "end", plus any generation setting of any family (seed,
+num_inference_steps, ...: `animator.families.setting_names()`; each job's are checked
+against its preset's family when it runs) or retargeting setting (transition, smoothing,
+...: the fields of RetargetConfig)}.
 Relative paths are read from the jobs file's folder. Run plainly for one process, or as
 `accelerate launch --multi_gpu --num_processes N -m animator batch jobs.jsonl` (add
 `--num_machines`/`--machine_rank`/`--main_process_ip` across machines): each process
@@ -28,15 +29,11 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from animator import families
 from animator.config import RetargetConfig
 from animator.errors import Cancelled, InputError
-from animator.families.svd.config import GenerationConfig
-from animator.families.wan.generator import settings_for as _wan_settings
-from animator.families.wan.presets import get_preset as _wan_preset
 
 JOB_KEYS = {"image", "video", "motion", "out", "fps", "start", "end"}
-GENERATION_KEYS = {f.name for f in fields(GenerationConfig)}  # the SVD presets' settings
-GENERATION_KEYS |= {s.name for s in _wan_settings(_wan_preset("wan-animate"))}  # and Wan's
 RETARGET_KEYS = {f.name for f in fields(RetargetConfig)}
 
 
@@ -61,6 +58,7 @@ def load_jobs(path: str | Path) -> list[Job]:
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"Could not read the jobs file {path}: {e}") from e
     jobs, base = [], path.parent
+    generation_keys = families.setting_names()
     for number, line in enumerate(lines, 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
@@ -71,10 +69,10 @@ def load_jobs(path: str | Path) -> list[Job]:
             raise InputError(f"{where} is not a JSON object: {e.msg}.") from e
         if not isinstance(spec, dict):
             raise InputError(f"{where} must be a JSON object, got {type(spec).__name__}.")
-        unknown = set(spec) - JOB_KEYS - GENERATION_KEYS - RETARGET_KEYS
+        unknown = set(spec) - JOB_KEYS - generation_keys - RETARGET_KEYS
         if unknown:
             raise InputError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: "
-                             f"{sorted(JOB_KEYS | GENERATION_KEYS | RETARGET_KEYS)}.")
+                             f"{sorted(JOB_KEYS | generation_keys | RETARGET_KEYS)}.")
         if "image" not in spec or ("video" in spec) == ("motion" in spec):
             raise InputError(f"{where} needs \"image\" and exactly one of \"video\" or "
                              "\"motion\".")
@@ -84,7 +82,7 @@ def load_jobs(path: str | Path) -> list[Job]:
             index=index, image=base / spec["image"], driving=driving,
             out=spec.get("out", f"job{index:04d}.mp4"), fps=spec.get("fps"),
             start=float(spec.get("start", 0.0)), end=spec.get("end"),
-            generation={k: v for k, v in spec.items() if k in GENERATION_KEYS},
+            generation={k: v for k, v in spec.items() if k in generation_keys},
             retarget={k: v for k, v in spec.items() if k in RETARGET_KEYS},
         ))
     if not jobs:

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 
+import gradio as gr
 import pytest
 from gradio_client import Client, handle_file
 
 import app
+from animator import families
 from animator.families import wan
 from animator.families.wan.tiny import tiny_wan_pipeline
 from animator.video import probe_video
@@ -28,6 +30,20 @@ def handler(demo, name):
     return next(f.fn for f in demo.fns.values() if f.name == name)
 
 
+def controls_of(preset) -> set[str]:
+    """The page names of the controls a preset's family declares."""
+    return {s.api_name for s in (*families.settings_of(preset),
+                                 *families.load_options_of(preset)) if s.widget}
+
+
+def page_controls(preset) -> dict:
+    """The family controls of a page opened on `preset`, in its order."""
+    from animator.ui.settings import Settings
+
+    with gr.Blocks():
+        return Settings(app.Animator(preset, device="cpu")).controls
+
+
 def test_the_wan_controls_show_only_for_the_wan_preset():
     svd_page = app.build_demo(app.Animator("tiny", device="cpu"))
     shown = visible(svd_page)
@@ -39,19 +55,24 @@ def test_the_wan_controls_show_only_for_the_wan_preset():
     assert not shown[WINDOW] and not shown["Identity strength"]
     # choosing a preset toggles them and sets its defaults
     change = handler(svd_page, "preset_defaults")
-    steps, fps, *updates, notice = change("wan-animate")
-    names = [*app.SVD_ONLY, *app.WAN_ONLY]
+    names = list(page_controls("tiny"))  # the outputs after fps, in the page's order
+    svd, wan = controls_of("tiny"), controls_of("wan-animate")
+    svd_only, wan_only = svd - wan, wan - svd
+    assert {"window", "identity_strength"} <= svd_only and {"prompt", "fast"} <= wan_only
+    fps, *updates, notice = change("wan-animate")
     by_name = dict(zip(names, updates, strict=True))
-    assert steps["value"] == 20 and fps["value"] == 30
-    assert all(not by_name[n]["visible"] for n in app.SVD_ONLY)
-    assert all(by_name[n]["visible"] for n in app.WAN_ONLY)
+    assert by_name["steps"]["value"] == 20 and fps["value"] == 30
+    assert all(not by_name[n]["visible"] for n in svd_only)
+    assert all(by_name[n]["visible"] for n in wan_only)
     assert "No GPU here" in notice and "`wan-animate`" in notice
-    steps, fps, *updates, notice = change("tiny")
+    fps, *updates, notice = change("tiny")
     by_name = dict(zip(names, updates, strict=True))
-    assert steps["value"] == 4 and by_name["window"]["visible"] and by_name["window"]["value"]
-    assert not any(by_name[n]["visible"] for n in app.WAN_ONLY)
-    fast = handler(svd_page, "fast_steps")
-    assert fast("wan-animate", True, 20) == 4 and fast("wan-animate", False, 4) == 20
+    assert by_name["steps"]["value"] == 4 and by_name["window"]["visible"]
+    assert by_name["window"]["value"]
+    assert not any(by_name[n]["visible"] for n in wan_only)
+    fast = handler(svd_page, "option_defaults")  # the fast LoRA's own steps, or the model's
+    assert fast("wan-animate", True)["value"] == 4 and fast("wan-animate", False)["value"] == 20
+    assert fast("tiny", True) == gr.update()  # no such option: steps unchanged
 
 
 def test_cpu_notice_estimates_the_wan_model():

@@ -195,16 +195,16 @@ def test_local_pipeline_with_pickles_or_code_is_refused_with_the_reason(tmp_path
 
 
 def test_animate_sampling_flags_reach_the_generation_settings(tmp_path, portrait_path):
-    from animator.cli import GENERATION_ARGS, build_parser
+    from animator.cli import build_parser, generation_of
     from animator.families.svd.config import GenerationConfig
 
     args = build_parser().parse_args([
         "animate", "--image", str(portrait_path), "--motion", "wave", "--out", "x.mp4",
         "--window-noise", "repeat", "--generator-device", "cuda", "--schedule", "ays"])
-    generation = {k: getattr(args, k) for k in GENERATION_ARGS}
-    assert (generation["window_noise"], generation["generator_device"],
-            generation["sigma_schedule"]) == ("repeat", "cuda", "ays")
-    assert set(GENERATION_ARGS) <= {f for f in GenerationConfig.__dataclass_fields__}
+    generation = {k: v for k, v in generation_of(args).items() if v is not None}
+    assert generation == {"window_noise": "repeat", "generator_device": "cuda",
+                          "sigma_schedule": "ays"}
+    assert set(generation) <= {f for f in GenerationConfig.__dataclass_fields__}
     code = main(["animate", "--image", str(portrait_path), "--motion", "wave", "--preset",
                  "tiny", "--generator-device", "cuda", "--out", str(tmp_path / "x.mp4")])
     assert code == 2  # the tiny model runs on the CPU: a clear message, no traceback

@@ -1,17 +1,26 @@
-"""Backbone families, one folder each, and the factory that picks one by preset name.
+"""The registry of backbone families, and what the rest of the package asks of them.
 
-A family folder holds its presets, how they load and how one generation runs from what the
-front end made (`animator.families.base.GenerationInputs`). The rest of the package asks
-this module for a generator and never branches on the family (DESIGN.md, "Generators").
+A family is one folder under `animator/families/` whose `__init__.py` exposes `FAMILY`
+(`animator.families.base.Family`): its presets, the settings it offers, how it downloads,
+loads and estimates. `FAMILY_PACKAGES` below lists the folders, one line each; every
+function here works over that list, so `Animator`, the page, the API, the CLI and batch
+jobs never name a family (DESIGN.md, "Generators"). Adding a family is adding its folder
+and its line.
+
+Families are imported on first use, not with this module (they bring torch and diffusers).
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 import json
 from pathlib import Path
 
 from animator.errors import InputError
 from animator.families.base import (
+    Command,
+    Family,
     GenerationInputs,
     GenerationResult,
     Generator,
@@ -19,12 +28,24 @@ from animator.families.base import (
     resolve_settings,
 )
 
+# The registry, in menu order (the first family's first preset is the default on a GPU).
+FAMILY_PACKAGES = (
+    "animator.families.svd",  # StableAnimator, MimicMotion, tiny (Stable Video Diffusion)
+    "animator.families.wan",  # Wan2.2-Animate-14B
+)
+FAMILIES = tuple(package.rsplit(".", 1)[1] for package in FAMILY_PACKAGES)
 LOCAL = "local:"
-FAMILIES = ("svd", "wan")
 
 
-def _local_family(folder: Path) -> str:
-    """A saved pipeline's family, from the class its model_index.json names."""
+@functools.cache
+def registered() -> tuple[Family, ...]:
+    """Every family's `FAMILY`, in registry order."""
+    return tuple(importlib.import_module(package).FAMILY for package in FAMILY_PACKAGES)
+
+
+def _local_family(folder: Path) -> Family:
+    """A saved pipeline's family, from the class its model_index.json names (a class no
+    family claims goes to the first, whose loader says what is wrong with the folder)."""
     index = folder / "model_index.json"
     if not index.is_file():
         raise InputError(f"{folder} holds no saved pipeline (no model_index.json): pass "
@@ -33,121 +54,163 @@ def _local_family(folder: Path) -> str:
         name = json.loads(index.read_text()).get("_class_name", "")
     except ValueError as error:
         raise InputError(f"{index} is not valid JSON ({error}): re-save the pipeline.") from error
-    return "wan" if name.startswith("WanAnimate") else "svd"
+    return next((f for f in registered() if f.owns_local(name)), registered()[0])
+
+
+def family_for(preset: str) -> Family:
+    """The family of a preset name (or `local:<folder>`); unknown names are refused with
+    the list of known ones."""
+    if preset.startswith(LOCAL):
+        return _local_family(Path(preset[len(LOCAL):]).expanduser())
+    for family in registered():
+        if preset in family.presets():
+            return family
+    raise InputError(f"Unknown preset {preset!r}: choose one of {', '.join(preset_names())}, "
+                     f"or {LOCAL}<folder> (a pipeline saved with save_pretrained).")
 
 
 def family_of(preset: str) -> str:
-    """"svd" or "wan" for a preset name (or `local:<folder>`); unknown names are refused
-    with the list of known ones."""
-    from animator.families import wan
-
-    if preset.startswith(LOCAL):
-        return _local_family(Path(preset[len(LOCAL):]).expanduser())
-    if preset in wan.PRESETS:
-        return "wan"
-    from animator.families.svd import PRESETS
-
-    if preset in PRESETS:
-        return "svd"
-    known = ", ".join([*PRESETS, *wan.PRESETS])
-    raise InputError(f"Unknown preset {preset!r}: choose one of {known}, or {LOCAL}<folder> "
-                     "(a pipeline saved with save_pretrained).")
+    """The name of a preset's family ("svd", "wan", ...)."""
+    return family_for(preset).name
 
 
 def preset_names() -> list[str]:
-    """Every named preset of every family, SVD first (they stay the default)."""
-    from animator.families import wan
-    from animator.families.svd import PRESETS
-
-    return [*PRESETS, *wan.PRESETS]
+    """Every named preset of every family, in registry order."""
+    return [name for family in registered() for name in family.presets()]
 
 
-def settings_of(preset: str) -> tuple[Setting, ...]:
-    """The settings a preset's family declares, with the preset's defaults, without loading
-    anything (for page controls and API keyword arguments)."""
-    if family_of(preset) == "wan":
-        from animator.families import wan
+def describe(preset: str) -> str:
+    """One line about the preset."""
+    return family_for(preset).describe(preset)
 
-        return wan.settings_for(wan.get_preset(preset))
-    from animator.families import svd
-    from animator.families.svd import get_preset
 
-    return svd.settings_for(get_preset(preset))
+def smoke_tests() -> list[str]:
+    """Presets that run anywhere in seconds (random weights: their output is noise)."""
+    return [name for family in registered() for name in family.smoke_tests]
+
+
+def default_preset(gpu: bool) -> str:
+    """The preset used when none is named: the first one with a GPU, a smoke test without."""
+    return preset_names()[0] if gpu else smoke_tests()[0]
+
+
+def settings_of(preset: str, load_options=None) -> tuple[Setting, ...]:
+    """The settings a preset's family declares, with the preset's defaults (as loaded with
+    `load_options`, e.g. fewer steps with a distillation LoRA), without loading anything
+    (for page controls, API keyword arguments and CLI flags)."""
+    return family_for(preset).settings(preset, load_options)
 
 
 def check_settings(preset: str, overrides, device: str | None = None) -> dict:
     """The caller's generation settings for `preset` (None values dropped), checked before
     any work: unknown names and values its family cannot use (on `device`, when given)."""
-    if family_of(preset) == "wan":
-        from animator.families import wan
-
-        return wan.check_settings(wan.get_preset(preset), overrides, device)
-    from animator.families import svd
-
-    given = {k: v for k, v in (overrides or {}).items() if v is not None}
-    values = resolve_settings(settings_of(preset), given)
-    return svd.check_settings({k: values[k] for k in given}, device)
+    return family_for(preset).check_settings(preset, overrides, device)
 
 
 def load_options_of(preset: str) -> tuple[Setting, ...]:
-    """The load options a preset's family takes (the Wan memory mode, fp8, fast; none for
-    SVD), with their defaults."""
-    if family_of(preset) == "wan":
-        from animator.families import wan
+    """The load options a preset's family takes (e.g. the Wan memory mode, fp8, fast), with
+    their defaults."""
+    return family_for(preset).load_options(preset)
 
-        return wan.LOAD_OPTIONS
-    return ()
+
+def output_fps(preset: str) -> float | None:
+    """The preset's output frame rate when the caller asks for none (None: the video's)."""
+    return family_for(preset).output_fps(preset)
 
 
 def estimate_cpu_seconds(preset: str, num_frames: int, width: int, height: int,
                          overrides=None) -> float:
     """Seconds the preset's full-size model would take on this CPU for a clip of
-    `num_frames` at width x height, with the caller's setting overrides (both families)."""
-    values = resolve_settings(settings_of(preset), overrides)
-    values.update(width=width, height=height)
-    if family_of(preset) == "wan":
-        from animator.families.wan import cost
+    `num_frames` at width x height, with the caller's setting overrides."""
+    return family_for(preset).estimate_cpu_seconds(preset, num_frames, width, height,
+                                                   overrides)
 
-        return cost.estimate_cpu_seconds(num_frames, values)
-    from dataclasses import fields
 
-    from animator.families.svd import get_preset
-    from animator.families.svd.config import GenerationConfig
-    from animator.families.svd.cost import estimate_cpu_seconds as svd_seconds
+def cpu_estimate(preset: str) -> tuple[str, str]:
+    """(the real preset the estimate is for, "a 4-second clip at ... would take ...")."""
+    return family_for(preset).cpu_estimate(preset)
 
-    svd = get_preset(preset)
-    config = GenerationConfig(**{f.name: values[f.name] for f in fields(GenerationConfig)})
-    return svd_seconds(num_frames, config, anchor=svd.reference_anchor)
+
+def gpu_offers(device: str, running: str) -> list[str]:
+    """What other families say this GPU is big enough for, while `running` runs."""
+    own = family_for(running)
+    return [offer for family in registered() if family is not own
+            for offer in [family.gpu_offer(device)] if offer]
+
+
+def _first_presets() -> list[tuple[Family, str]]:
+    return [(f, next(iter(f.presets()))) for f in registered() if f.presets()]
+
+
+def setting_names() -> set[str]:
+    """Every generation setting name any family takes (batch jobs' keys)."""
+    return {s.name for f, preset in _first_presets() for s in f.settings(preset)}
+
+
+def all_load_options() -> dict[str, Setting]:
+    """Every family's load options by name (the first declaration of a shared name)."""
+    options: dict[str, Setting] = {}
+    for family, preset in _first_presets():
+        for option in family.load_options(preset):
+            options.setdefault(option.name, option)
+    return options
+
+
+def download_options() -> list[tuple[Setting, list[Family]]]:
+    """Every family's download options, each with the families that take it."""
+    found: dict[str, tuple[Setting, list[Family]]] = {}
+    for family in registered():
+        for option in family.download_options:
+            found.setdefault(option.name, (option, []))[1].append(family)
+    return list(found.values())
+
+
+def commands() -> dict[str, Command]:
+    """The subcommands families add to `python -m animator`, by name."""
+    return {c.name: c for family in registered() for c in family.commands}
+
+
+def _own_options(family: Family, declared, everyone: dict, options: dict, what: str) -> dict:
+    """`options` the family declares, checked; others' options are dropped while unset
+    (None or at their default), and refused when set."""
+    declared = {s.name: s for s in declared}
+    options = {k: v for k, v in options.items() if v is not None
+               and not (k not in declared and k in everyone and everyone[k].default == v)}
+    foreign = sorted(set(options) - set(declared))
+    if foreign:
+        raise InputError(f"The {family.title} presets take no {what} option {foreign}.")
+    return {k: declared[k].check(v) for k, v in options.items()}
+
+
+def download(preset: str, *, weights_dir=None, progress=None, notify=print,
+             **options) -> list[Path]:
+    """Fetch everything the preset needs (its family says first what and under which
+    terms, through `notify`); the folders that hold it. `options`: `download_options`."""
+    family = family_for(preset)
+    everyone = {s.name: s for s, _ in download_options()}
+    options = _own_options(family, family.download_options, everyone, options, "download")
+    return family.download(preset, weights_dir=weights_dir, progress=progress, notify=notify,
+                           **options)
 
 
 def load_generator(preset: str, *, device: str = "cpu", dtype=None, weights_dir=None,
                    low_memory: bool = False, allow_download: bool = True,
                    progress=None, **options) -> Generator:
     """Load the preset's model as its family's generator. `options` are family load
-    options (`load_options_of`: the Wan family's memory mode, fp8 and `fast`); options
-    left at None or at their defaults are dropped, so one set of options can be passed
-    for any preset, and those its family lacks are refused only when set."""
-    from animator.families import wan
-
-    declared = {s.name: s for s in load_options_of(preset)}
-    unset = {s.name: s.default for s in wan.LOAD_OPTIONS}  # every family's option defaults
-    options = {k: v for k, v in options.items() if v is not None
-               and not (k not in declared and k in unset and unset[k] == v)}
-    options = {k: declared[k].check(v) if k in declared else v for k, v in options.items()}
-    if family_of(preset) == "wan":
-        from animator.families import wan
-
-        return wan.load(preset, device=device, dtype=dtype, weights_dir=weights_dir,
-                        low_memory=low_memory, allow_download=allow_download,
-                        progress=progress, **options)
-    if options:
-        raise InputError(f"The SVD presets take no load option {sorted(options)}.")
-    from animator.families import svd
-
-    return svd.load(preset, device=device, dtype=dtype, weights_dir=weights_dir,
-                    low_memory=low_memory, allow_download=allow_download, progress=progress)
+    options (`load_options_of`: e.g. the Wan family's memory mode, fp8 and `fast`);
+    options left at None or at their defaults are dropped, so one set of options can be
+    passed for any preset, and those its family lacks are refused only when set."""
+    family = family_for(preset)
+    options = _own_options(family, family.load_options(preset), all_load_options(), options,
+                           "load")
+    return family.load(preset, device=device, dtype=dtype, weights_dir=weights_dir,
+                       low_memory=low_memory, allow_download=allow_download,
+                       progress=progress, **options)
 
 
-__all__ = ["FAMILIES", "GenerationInputs", "GenerationResult", "Generator", "Setting",
-           "check_settings", "estimate_cpu_seconds", "family_of", "load_generator",
-           "load_options_of", "preset_names", "resolve_settings", "settings_of"]
+__all__ = ["FAMILIES", "FAMILY_PACKAGES", "Command", "Family", "GenerationInputs",
+           "GenerationResult", "Generator", "Setting", "all_load_options", "check_settings",
+           "commands", "cpu_estimate", "default_preset", "describe", "download",
+           "download_options", "estimate_cpu_seconds", "family_for", "family_of",
+           "gpu_offers", "load_generator", "load_options_of", "output_fps", "preset_names",
+           "registered", "resolve_settings", "settings_of", "setting_names", "smoke_tests"]

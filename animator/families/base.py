@@ -1,11 +1,14 @@
-"""The generator boundary: what the front end hands a backbone family, and what it gets back.
+"""The family boundary: what a backbone family declares, what the front end hands it, and
+what it gets back.
 
 `Animator` makes the same things for every family (the portrait, the portrait's pose, the
 retargeted poses, the driver's frames and keypoints, the audio) and a family turns them
-into frames. Keeping that hand-over one small dataclass and one call means a new backbone
-is a folder under `animator/families/` and a line in the factory, with no branch on the
-family anywhere in the flow. Each family declares its settings (`Setting`) so that the
-page, the API and the CLI can show and check them without knowing the family.
+into frames. Keeping that hand-over one small dataclass and one call (`Generator`), and
+what a family offers one object (`Family`: its presets, settings, download, loading),
+means a new backbone is a folder under `animator/families/` and a line in the registry,
+with no branch on the family anywhere in the flow, the page, the API or the CLI. Each
+family declares its settings (`Setting`) so that those can show and check them without
+knowing the family.
 """
 
 from __future__ import annotations
@@ -24,17 +27,52 @@ Writer = Callable[[np.ndarray], None]  # receives each output frame, RGB uint8, 
 StepCallback = Callable[[int, int, int], None]  # (steps done, steps in all, window/segment)
 
 
+WIDGETS = ("slider", "radio", "checkbox", "text", "dropdown", "number")
+
+
 @dataclass(frozen=True)
 class Setting:
-    """One generation setting a family accepts: enough for a page control or a CLI flag."""
+    """One setting a family accepts, and how the page, the API and the CLI offer it.
 
-    name: str  # keyword argument name
+    A setting with no `widget` is not on the page (nor an API parameter); one with no
+    `flag` is not on the command line; both are still taken by name by the library and in
+    batch jobs. Two families that declare the same page name or flag share one control or
+    flag (the first family's declaration draws it), e.g. steps and seed.
+    """
+
+    name: str  # keyword argument name (the library's, batch jobs')
     type: type  # int, float, str or bool
     default: Any  # value used when the caller gives none (None: decided per run)
     help: str  # one line for tooltips and --help
     choices: tuple[Any, ...] | None = None  # allowed values, when the setting is a choice
     minimum: float | None = None  # inclusive bounds for numbers
     maximum: float | None = None
+    # --- the page and its API
+    widget: str | None = None  # one of WIDGETS; None: not on the page
+    label: str = ""  # the control's label
+    span: tuple[float, float] | None = None  # a slider's range (may be narrower than the bounds)
+    step: float | None = None  # a slider's step
+    advanced: bool = False  # inside the settings' "Advanced" accordion
+    row: str | None = None  # neighbouring controls with the same row name sit side by side
+    page_name: str | None = None  # page/API parameter name when it is not `name`
+    elem_id: str | None = None  # the control's element id, when the page has given it one
+    placeholder: str | None = None  # a text box's hint
+    # The page resets it to the chosen preset's default, and an API call that names another
+    # preset than the page's but leaves it at the page's value gets that preset's default.
+    follows_preset: bool = False
+    # --- the command line
+    flag: str | None = None  # e.g. "--steps" (the value lands under `name`); None: no flag
+    flag_help: str | None = None  # --help text when it is not `help` ("" = none)
+
+    def __post_init__(self) -> None:
+        if self.widget is not None and self.widget not in WIDGETS:
+            raise ValueError(f"{self.name}: widget must be one of {WIDGETS}, got "
+                             f"{self.widget!r}")
+
+    @property
+    def api_name(self) -> str:
+        """The page's and the API's name for it."""
+        return self.page_name or self.name
 
     def check(self, value: Any) -> Any:
         """`value` converted to the setting's type, or an InputError that says what fits."""
@@ -138,3 +176,87 @@ class Generator(Protocol):
 
     def __call__(self, inputs: GenerationInputs, write: Writer, *,
                  callback: StepCallback | None = None) -> GenerationResult: ...
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand a family adds to `python -m animator` (the SVD family's `train`); it
+    parses the rest of the command line itself."""
+
+    name: str
+    help: str  # one line for `python -m animator --help`
+    main: Callable[[list[str]], int]  # the arguments after the command's name -> exit code
+
+
+@runtime_checkable
+class Family(Protocol):
+    """One family of generators. Its folder exposes one as `FAMILY` in its `__init__.py`,
+    and one line of the registry (`animator/families/__init__.py`) lists that folder; the
+    page, the API, the CLI and batch jobs know families only through the registry's
+    functions over these. Preset names passed in are the family's own (or `local:`
+    folders it owns); nothing heavy (weights, torch models) is touched before `load` and
+    `download`."""
+
+    name: str  # its folder's name under animator/families/
+    title: str  # how messages name it ("SVD", "Wan")
+    cli_group: str | None  # title of its flags' group in --help; None: the generation group
+    smoke_tests: tuple[str, ...]  # presets that run anywhere in seconds (their output is noise)
+    download_options: tuple[Setting, ...]  # `download` flags besides --preset/--weights-dir
+    commands: tuple[Command, ...]  # subcommands of its own (e.g. training)
+
+    def presets(self) -> dict[str, str]:
+        """Its named presets, in menu order, with one line of description each."""
+        ...
+
+    def owns_local(self, class_name: str) -> bool:
+        """Whether a saved pipeline whose model_index.json names `class_name` is its own."""
+        ...
+
+    def describe(self, preset: str) -> str:
+        """One line about the preset (a `local:` one too)."""
+        ...
+
+    def settings(self, preset: str, load_options: Mapping[str, Any] | None = None
+                 ) -> tuple[Setting, ...]:
+        """The generation settings with the preset's defaults (as they are once loaded with
+        `load_options`, e.g. a distillation LoRA's fewer steps)."""
+        ...
+
+    def load_options(self, preset: str) -> tuple[Setting, ...]:
+        """What `load` takes besides the common arguments; changing one reloads."""
+        ...
+
+    def check_settings(self, preset: str, overrides: Mapping[str, Any] | None,
+                       device: str | None = None) -> dict[str, Any]:
+        """The caller's settings (None values dropped), checked before any work."""
+        ...
+
+    def estimate_cpu_seconds(self, preset: str, num_frames: int, width: int, height: int,
+                             overrides: Mapping[str, Any] | None = None) -> float:
+        """Seconds the preset's full-size model would take on this CPU for the clip."""
+        ...
+
+    def cpu_estimate(self, preset: str) -> tuple[str, str]:
+        """(the real preset an estimate is for, "a 4-second clip at ... would take ...")."""
+        ...
+
+    def output_fps(self, preset: str) -> float | None:
+        """Its output frame rate when the caller asks for none (None: the video's own)."""
+        ...
+
+    def gpu_offer(self, device: str) -> str | None:
+        """A sentence offering its presets when this GPU is big enough for them, or None."""
+        ...
+
+    def download(self, preset: str, *, weights_dir: str | Path | None = None,
+                 progress: Callable[[float, str], object] | None = None,
+                 notify: Callable[[str], object] = print, **options) -> list[Path]:
+        """Fetch what the preset needs (saying first, through `notify`, what and under which
+        terms); the folders that hold it. `options`: its `download_options`."""
+        ...
+
+    def load(self, preset: str, *, device: str = "cpu", dtype=None, weights_dir=None,
+             low_memory: bool = False, allow_download: bool = True, progress=None,
+             **options) -> Generator:
+        """The preset's model as a generator; `options`: its `load_options`, checked."""
+        ...

@@ -5,12 +5,15 @@ presets and `local:` folders' conventions), `weights.py` (their files, download,
 `convert.py` (public pickles to safetensors), `models/` (pose encoder, identity attention,
 UNet installation, tiny model), `pipeline.py` (sampling in windows) with `windows.py` (window
 plan, blend weights, AYS sigmas) and `inputs.py` (its input checks), `cost.py` (CPU
-estimate), `data.py` + `train/` (fine-tuning), and `generator.py`, which adapts it all to
-the generator boundary.
+estimate), `data.py` + `train/` (fine-tuning), `settings.py` (what the page, the API and the
+CLI offer, and the checks), `generator.py`, which adapts it all to the generator boundary,
+and `family.py` (`FAMILY`: all of it as the registry sees it).
 """
 
-from animator.families.svd.generator import SVDGenerator, check_settings, load, settings_for
+from animator.families.svd.family import FAMILY
+from animator.families.svd.generator import SVDGenerator, load
 from animator.families.svd.presets import PRESETS, Preset, get_preset
+from animator.families.svd.settings import check_settings, settings_for
 
-__all__ = ["PRESETS", "Preset", "SVDGenerator", "check_settings", "get_preset", "load",
+__all__ = ["FAMILY", "PRESETS", "Preset", "SVDGenerator", "check_settings", "get_preset", "load",
            "settings_for"]

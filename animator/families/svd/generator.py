@@ -12,64 +12,24 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from dataclasses import asdict, fields, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from animator.errors import InputError
 from animator.families.base import (
     GenerationInputs,
     GenerationResult,
-    Setting,
     StepCallback,
     Writer,
     resolve_settings,
 )
-from animator.families.svd.config import GENERATION_CHOICES, GenerationConfig
+from animator.families.svd.config import GenerationConfig
+from animator.families.svd.settings import check_settings, settings_for
 from animator.framing import Framing, choose_size
 from animator.pose.render import RenderedPoses, draw_pose
 from animator.pose.skeleton import PoseSequence
-
-# One line per GenerationConfig field, for the page and --help.
-_HELP = {
-    "height": "output height in pixels (multiple of 8); default: the preset's size by aspect",
-    "width": "output width in pixels (multiple of 8); default: the preset's size by aspect",
-    "num_inference_steps": "denoising steps",
-    "min_guidance_scale": "guidance at a window's first frame",
-    "max_guidance_scale": "guidance at a window's last frame; <= 1 turns guidance off",
-    "fps": "SVD frame-rate conditioning",
-    "motion_bucket_id": "SVD motion conditioning",
-    "noise_aug_strength": "noise added to the portrait before encoding",
-    "seed": "random seed; empty: a new one every run",
-    "window": "frames denoised together",
-    "overlap": "frames shared by neighbouring windows",
-    "decode_chunk_size": "frames the VAE decodes at once",
-    "cfg_mode": "guidance batched (faster) or sequential (less memory)",
-    "pose_strength": "weight of the pose control; 0 = none",
-    "identity_strength": "weight of the face identity; 0 = none",
-    "continuation": "windows one after another instead of blended",
-    "window_noise": "independent noise per frame, or one window's noise repeated along the "
-                    "clip (the public code)",
-    "generator_device": "where the seed's noise is drawn (cuda/auto: the public scripts' "
-                        "seeds on a GPU)",
-    "sigma_schedule": "noise levels: the scheduler's own, or Align Your Steps (try 10 steps)",
-}
-_CHOICES = GENERATION_CHOICES
-_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "int | None": int}
-
-
-def settings_for(preset) -> tuple[Setting, ...]:
-    """The settings of an SVD preset (`weights.Preset`), its own defaults filled in."""
-    defaults = asdict(preset.defaults)
-    out = []
-    for f in fields(GenerationConfig):
-        kind = _TYPES[f.type if isinstance(f.type, str) else f.type.__name__]
-        default = None if f.name in ("height", "width") else defaults[f.name]
-        out.append(Setting(f.name, kind, default, _HELP[f.name], _CHOICES.get(f.name),
-                           minimum=0 if kind in (int, float) else None))
-    return tuple(out)
 
 
 class SVDGenerator:
@@ -165,43 +125,3 @@ def _person_x(reference: PoseSequence) -> float | None:
     """Horizontal centre of the portrait's person (for cropping), None if unknown."""
     xs = reference.xy[0, :, 0][reference.valid()[0]]
     return float(np.median(xs)) if len(xs) else None
-
-
-MAX_OUTPUT_SIDE = 2048  # largest custom output width or height
-
-
-def check_settings(overrides: Mapping[str, Any] | None,
-                   device: str | None = None) -> dict[str, Any]:
-    """The caller's generation settings (None = the preset's), checked before any work is
-    done: unknown names, and values no SVD preset can use (on `device`, when given)."""
-    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
-    names = [f.name for f in fields(GenerationConfig)]
-    unknown = set(overrides) - set(names)
-    if unknown:
-        raise InputError(f"Unknown generation setting(s) {sorted(unknown)}; the settings "
-                         f"are {names}.")
-    for name, allowed in GENERATION_CHOICES.items():
-        if name in overrides and overrides[name] not in allowed:
-            raise InputError(f"{name} must be one of {', '.join(map(repr, allowed))}, got "
-                             f"{overrides[name]!r}.")
-    if overrides.get("generator_device") == "cuda" and device and not device.startswith("cuda"):
-        raise InputError("generator_device 'cuda' needs the model on a GPU, and this one runs "
-                         f"on {device}: use 'auto' or 'cpu'.")
-    width, height = overrides.get("width"), overrides.get("height")
-    if (width is None) != (height is None):
-        raise InputError("Give both the output width and height, or neither (then the size "
-                         "follows the portrait).")
-    if width is not None and not all(
-            isinstance(v, int) and 8 <= v <= MAX_OUTPUT_SIDE and v % 8 == 0
-            for v in (width, height)):
-        raise InputError(f"The output size must be multiples of 8 from 8 to {MAX_OUTPUT_SIDE} "
-                         f"pixels on each side; got {width}x{height} (width x height). Try "
-                         "576x1024 or 512x512.")
-    for name, low in (("num_inference_steps", 1), ("window", 2), ("decode_chunk_size", 1),
-                      ("overlap", 0)):
-        if name in overrides and overrides[name] < low:
-            raise InputError(f"{name} must be at least {low}, got {overrides[name]}.")
-    if "window" in overrides and overrides.get("overlap", 0) >= overrides["window"]:
-        raise InputError(f"The window overlap ({overrides['overlap']}) must be smaller than "
-                         f"the window ({overrides['window']}).")
-    return overrides

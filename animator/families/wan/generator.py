@@ -26,78 +26,16 @@ from animator.errors import InputError
 from animator.families.base import (
     GenerationInputs,
     GenerationResult,
-    Setting,
     StepCallback,
     Writer,
     resolve_settings,
 )
 from animator.families.wan import inputs as wan_inputs
 from animator.families.wan.presets import AREAS, WanDefaults
+from animator.families.wan.settings import check_values, settings_for
 from animator.families.wan.text import PromptEmbeddings
 from animator.pose.render import draw_pose_wan
 from animator.pose.skeleton import FACE
-
-MODES = ("animate", "replace")
-
-
-def settings_for(preset, defaults: WanDefaults | None = None) -> tuple[Setting, ...]:
-    """The settings of a Wan preset (`presets.WanPreset`); `defaults`: the sampling ones in
-    force (the preset's, or its `fast` ones when the LoRA is loaded)."""
-    d = defaults or preset.defaults
-    return (
-        Setting("prompt", str, "", "what the clip shows (optional; the model needs none)"),
-        Setting("negative_prompt", str, "", "what to avoid; used only with guidance > 1"),
-        Setting("mode", str, "animate", "animate: the portrait moves on its own background; "
-                "replace: the portrait's character takes the driver's place in the footage",
-                choices=MODES),
-        Setting("resolution", str, "720p", "generation area (the aspect follows the portrait, "
-                "or the footage in replace mode)", choices=tuple(AREAS)),
-        Setting("height", int, None, "output height, multiple of 16 (with width: overrides "
-                "resolution)", minimum=16),
-        Setting("width", int, None, "output width, multiple of 16", minimum=16),
-        Setting("segment_frame_length", int, d.segment_frame_length,
-                "frames per segment, 4N+1 (77 as trained)", minimum=5),
-        Setting("prev_segment_conditioning_frames", int, d.prev_segment_conditioning_frames,
-                "frames carried from one segment to the next", choices=(1, 5)),
-        Setting("num_inference_steps", int, d.num_inference_steps, "denoising steps per "
-                "segment", minimum=1),
-        Setting("guidance_scale", float, d.guidance_scale, "classifier-free guidance; 1 = off "
-                "(as trained)", minimum=0),
-        Setting("flow_shift", float, None if d is preset.defaults else d.flow_shift,
-                "scheduler shift; empty: the model's own", minimum=0),
-        Setting("seed", int, 42, "random seed; empty: a new one every run", minimum=0),
-        Setting("keep_background", bool, True, "replace mode: paste the footage back outside "
-                "the person's mask, so the background stays exactly as filmed"),
-        Setting("mask_source", str, "segmentation", "replace mode: the person's mask from "
-                "MediaPipe segmentation or from the pose hull", choices=wan_inputs.MASK_SOURCES),
-        Setting("face_smoothing", int, 5, "frames the face box is averaged over", minimum=1),
-    )
-
-
-def check_values(values: dict) -> dict:
-    """Resolved settings checked for what the library can run, before any work is done."""
-    segment = values["segment_frame_length"]
-    if segment % 4 != 1:
-        raise InputError(f"segment_frame_length must be 4N+1 (e.g. 77 or 81); got {segment}.")
-    if segment <= 2 * values["prev_segment_conditioning_frames"]:
-        # the library's segment count is only right when each segment adds more frames
-        # than it carries over
-        raise InputError("segment_frame_length must be more than twice the frames "
-                         "carried between segments (prev_segment_conditioning_frames).")
-    given = [values["height"] is not None, values["width"] is not None]
-    if any(given) and not all(given):
-        raise InputError("Give both height and width, or neither (then resolution decides).")
-    if all(given) and (values["height"] % 16 or values["width"] % 16):
-        raise InputError(f"height and width must be multiples of 16; got "
-                         f"{values['width']}x{values['height']}.")
-    return values
-
-
-def check_settings(preset, overrides, device: str | None = None) -> dict:
-    """The caller's overrides for a Wan preset, checked before anything is loaded."""
-    given = {k: v for k, v in (overrides or {}).items() if v is not None}
-    values = check_values(resolve_settings(settings_for(preset), given))
-    return {k: values[k] for k in given}
 
 
 def num_segments(frames: int, segment: int, carried: int) -> int:

@@ -24,22 +24,12 @@ import torch
 
 from animator.errors import InputError
 from animator.families import hub
-from animator.families.base import Setting
 from animator.families.wan.generator import WanGenerator
 from animator.families.wan.presets import WanPreset, download_summary, get_preset
+from animator.families.wan.settings import MEMORY_MODES
 from animator.families.wan.text import PromptEmbeddings
 
-MEMORY_MODES = ("auto", "none", "model", "group")
 LOCAL = "local:"
-# What `load` takes besides the common arguments, for the page, the API and the CLI; a
-# change of any of them reloads the model.
-LOAD_OPTIONS = (
-    Setting("memory", str, "auto", "where the weights live: auto (by the card's memory), none "
-            "(all on the GPU), model (CPU offload per model), group (block by block, 24 GB)",
-            choices=MEMORY_MODES),
-    Setting("fp8", bool, False, "store the transformer's weights in float8 (half the memory)"),
-    Setting("fast", bool, False, "load the 4-step distillation LoRA (4 steps, shift 5)"),
-)
 
 
 def _not_there(preset: WanPreset, folder: Path, missing: list[str], what: str) -> InputError:

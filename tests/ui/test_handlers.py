@@ -1,0 +1,49 @@
+"""What every handler shares: readable errors, notes, and jobs stopped with their client."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import types
+
+import gradio as gr
+import pytest
+
+from animator.errors import InputError
+from animator.ui.handlers import Jobs, notes, user_errors
+
+
+def test_user_mistakes_and_failures_become_messages():
+    @user_errors
+    def mistake():
+        raise InputError("Upload a portrait first.")
+
+    @user_errors
+    def bug():
+        raise KeyError("steps")
+
+    with pytest.raises(gr.Error, match="Upload a portrait first"):
+        mistake()
+    with pytest.raises(gr.Error, match="Something went wrong on our side .KeyError"):
+        bug()
+    assert notes(["a", "b", "a"]) == "- a\n- b" and notes([]) == ""
+
+
+def test_a_client_that_leaves_stops_its_jobs():
+    jobs = Jobs()
+    started, seen = threading.Event(), []
+
+    def work(cancel):
+        started.set()
+        seen.append(cancel.wait(timeout=30))
+        return "stopped" if cancel.is_set() else "done"
+
+    async def run_and_leave():
+        client = types.SimpleNamespace(session_hash="abc")
+        task = asyncio.ensure_future(jobs.run(work, client))
+        await asyncio.get_running_loop().run_in_executor(None, started.wait)
+        jobs.client_left(client)
+        return await task
+
+    assert asyncio.run(run_and_leave()) == "stopped" and seen == [True]
+    assert jobs.running == {}  # the session is forgotten with its jobs
