@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import json
 from pathlib import Path
 
 from animator.errors import InputError
@@ -27,6 +26,7 @@ from animator.families.base import (
     Setting,
     resolve_settings,
 )
+from animator.families.loading import read_model_index
 
 # The registry, in menu order (the first family's first preset is the default on a GPU).
 FAMILY_PACKAGES = (
@@ -44,17 +44,15 @@ def registered() -> tuple[Family, ...]:
 
 
 def _local_family(folder: Path) -> Family:
-    """A saved pipeline's family, from the class its model_index.json names (a class no
-    family claims goes to the first, whose loader says what is wrong with the folder)."""
-    index = folder / "model_index.json"
-    if not index.is_file():
-        raise InputError(f"{folder} holds no saved pipeline (no model_index.json): pass "
-                         f"{LOCAL}<folder> with a folder written by save_pretrained.")
-    try:
-        name = json.loads(index.read_text()).get("_class_name", "")
-    except ValueError as error:
-        raise InputError(f"{index} is not valid JSON ({error}): re-save the pipeline.") from error
-    return next((f for f in registered() if f.owns_local(name)), registered()[0])
+    """A saved pipeline's family, from the class its model_index.json names (read with the
+    shared limits of `families.loading`; a class no family loads is refused)."""
+    name = read_model_index(folder)["_class_name"]
+    family = next((f for f in registered() if name in f.local_classes), None)
+    if family is None:
+        known = " or ".join(c for f in registered() for c in f.local_classes)
+        raise InputError(f"{folder} holds a {name!r} pipeline; this app loads {known} folders "
+                         "written by save_pretrained.")
+    return family
 
 
 def family_for(preset: str) -> Family:

@@ -203,13 +203,10 @@ class Family(Protocol):
     smoke_tests: tuple[str, ...]  # presets that run anywhere in seconds (their output is noise)
     download_options: tuple[Setting, ...]  # `download` flags besides --preset/--weights-dir
     commands: tuple[Command, ...]  # subcommands of its own (e.g. training)
+    local_classes: tuple[str, ...]  # pipeline classes of its `local:` folders (model_index.json)
 
     def presets(self) -> dict[str, str]:
         """Its named presets, in menu order, with one line of description each."""
-        ...
-
-    def owns_local(self, class_name: str) -> bool:
-        """Whether a saved pipeline whose model_index.json names `class_name` is its own."""
         ...
 
     def describe(self, preset: str) -> str:

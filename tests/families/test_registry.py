@@ -37,6 +37,7 @@ class ThirdFamily:
     smoke_tests = ()
     download_options = (Setting("extra", bool, False, "also fetch the extra files",
                                 flag="--extra"),)
+    local_classes = ("ThirdPipeline",)
     commands = (Command("third-tool", "the third family's own tool", lambda argv: len(argv)),)
 
     def __init__(self):
@@ -44,9 +45,6 @@ class ThirdFamily:
 
     def presets(self):
         return {"third": "A third family's model."}
-
-    def owns_local(self, class_name):
-        return class_name == "ThirdPipeline"
 
     def describe(self, preset):
         return "A third family's model."
@@ -109,11 +107,15 @@ def test_every_registered_family_is_a_family():
 
 def test_a_local_folder_goes_to_the_family_that_claims_its_class(third, tmp_path):
     for class_name, family in (("ThirdPipeline", "third"), ("WanAnimatePipeline", "wan"),
-                               ("AnimationPipeline", "svd"), ("SomethingElse", "svd")):
+                               ("AnimationPipeline", "svd"), ("SomethingElse", None)):
         folder = tmp_path / class_name
         folder.mkdir()
         (folder / "model_index.json").write_text(json.dumps({"_class_name": class_name}))
-        assert families.family_of(f"local:{folder}") == family
+        if family is None:  # no family claims it: refused, naming what loads
+            with pytest.raises(InputError, match="ThirdPipeline"):
+                families.family_of(f"local:{folder}")
+        else:
+            assert families.family_of(f"local:{folder}") == family
 
 
 def test_the_registry_offers_the_third_family(third, monkeypatch):

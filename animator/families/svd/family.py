@@ -43,14 +43,12 @@ class SVDFamily:
     cli_group = None  # its flags are the generation group's (it was the first family)
     smoke_tests = ("tiny",)
     download_options = ()
+    local_classes = ("AnimationPipeline",)
     commands = (Command("train", "train the controllers: `train --help` for its options",
                         _train),)
 
     def presets(self) -> dict[str, str]:
         return {name: preset.description for name, preset in _presets().items()}
-
-    def owns_local(self, class_name: str) -> bool:
-        return class_name == "AnimationPipeline"
 
     def describe(self, preset: str) -> str:
         return _preset(preset).description

@@ -20,6 +20,7 @@ from pathlib import Path
 from animator.errors import InputError
 from animator.face import FACE_CHANNELS
 from animator.families import hub
+from animator.families.loading import read_model_index
 from animator.families.svd.config import GenerationConfig
 from animator.pose.detect import DWPOSE_FILES, DWPOSE_REPO
 from animator.pose.render import STYLES
@@ -194,10 +195,7 @@ def save_preset_json(preset: Preset, directory: str | Path) -> Path:
 
 def _local_preset(folder: Path) -> Preset:
     """A saved pipeline's preset: its JSON settings over StableAnimator-like conventions."""
-    if not (folder / "model_index.json").is_file():
-        raise InputError(f"{folder} holds no saved pipeline (no model_index.json): pass "
-                         f"{LOCAL}<folder> with a folder written by AnimationPipeline."
-                         "save_pretrained.")
+    read_model_index(folder)  # a folder without a readable index is refused here
     base = replace(PRESETS["stableanimator"], base=None, controller=None, converter={},
                    dwpose=None, face_model=None, face_dirs=("",),
                    description=f"Pipeline saved in {folder}",
@@ -207,14 +205,17 @@ def _local_preset(folder: Path) -> Preset:
         return replace(base, name=f"{LOCAL}{folder}")
     try:
         data = json.loads(path.read_text())
+        if not isinstance(data, dict):
+            raise ValueError(f"a JSON {type(data).__name__}, not an object")
         settings = {key: data[key] for key in _settings(base) if key in data}
         if "defaults" in settings:
             settings["defaults"] = GenerationConfig(**settings["defaults"])
         if "sizes" in settings:
             settings["sizes"] = tuple(tuple(s) for s in settings["sizes"])
-    except (ValueError, TypeError) as error:
-        raise InputError(f"{path} is not a valid preset file ({error}): fix it, or delete it "
-                         "to use the default settings.") from error
+    except (ValueError, TypeError, RecursionError) as error:
+        reason = "nested too deeply" if isinstance(error, RecursionError) else error
+        raise InputError(f"{path} is not a valid preset file ({reason}): fix it, or delete it "
+                         "to use the default settings.") from None
     if settings.get("style", base.style) not in STYLES:
         raise InputError(f"{path}: style must be one of {', '.join(STYLES)}.")
     if settings.get("face_channels", base.face_channels) not in FACE_CHANNELS:

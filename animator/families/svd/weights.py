@@ -14,7 +14,6 @@ presets built from several repositories, their files side by side), used instead
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,14 +25,13 @@ from huggingface_hub.errors import CachedRepoTreeNotFoundError, LocalEntryNotFou
 from animator.errors import InputError
 from animator.face import FaceEmbedder, find_face_model_dir
 from animator.families import hub
+from animator.families.loading import check_local_folder, files_in
 from animator.families.svd import convert
 from animator.families.svd.pipeline import AnimationPipeline
 from animator.families.svd.presets import LOCAL, Preset, get_preset
 from animator.pose.detect import DWPOSE_FILES, find_dwpose_weights
 
 ProgressCallback = Callable[[float, str], object]
-PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
-_LIBRARIES = ("diffusers", "transformers", "animator.")  # classes a saved folder may name
 
 
 @dataclass
@@ -48,43 +46,14 @@ class LoadedPreset:
 
 
 def _load_local(folder: Path, dtype: torch.dtype) -> AnimationPipeline:
-    """A saved pipeline, refused with the reason when it would need pickles or run code
-    from the folder (diffusers refuses too, but with a traceback for a message)."""
-    try:
-        index = json.loads((folder / "model_index.json").read_text())
-    except ValueError as error:
-        raise InputError(f"{folder}/model_index.json is not valid JSON ({error}).") from error
-    kind = index.get("_class_name") if isinstance(index, dict) else None
-    if kind != "AnimationPipeline":
-        raise InputError(f"{folder} holds a {kind!r} pipeline, not an "
-                         "AnimationPipeline: pass a folder saved by this app or its training.")
-    for name, spec in index.items():
-        if name.startswith("_") or not isinstance(spec, list) or spec[0] is None:
-            continue
-        library = str(spec[0])
-        if not (library in _LIBRARIES or library.startswith(_LIBRARIES[-1])):
-            raise InputError(
-                f"{folder}: its {name} component names code from {library!r}. Code from a "
-                "model folder is never run here; only diffusers, transformers and this "
-                "app's own classes load. Use a folder saved by this app.")
-        files = _files_in(folder / name)
-        pickles = sorted(f for f in files if f.endswith(PICKLE_SUFFIXES))
-        if pickles and not any(f.endswith(".safetensors") for f in files):
-            raise InputError(
-                f"{folder}/{name} holds pickled weights ({', '.join(pickles[:3])}), which "
-                "this app never loads (a pickle can run code). Re-save the pipeline with "
-                "safetensors (save_pretrained does by default).")
+    """A saved pipeline, after the shared checks (`families.loading`): nothing in the folder
+    is run or unpickled."""
+    check_local_folder(folder, ("AnimationPipeline",))
     try:
         return AnimationPipeline.from_pretrained(folder, torch_dtype=dtype, use_safetensors=True)
     except (OSError, ValueError, KeyError) as error:
         raise InputError(f"The pipeline in {folder} could not be loaded ({error}); save it "
                          "again with save_pretrained, or check the folder.") from error
-
-
-def _files_in(folder: Path) -> set[str]:
-    if not folder.is_dir():
-        return set()
-    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
 
 
 def _known_paths(files: hub.RemoteFiles, local_dir: Path | None) -> set[str]:
@@ -96,13 +65,13 @@ def _known_paths(files: hub.RemoteFiles, local_dir: Path | None) -> set[str]:
     except CachedRepoTreeNotFoundError:
         paths = set()
     if local_dir is not None:
-        return paths | _files_in(local_dir)
+        return paths | files_in(local_dir)
     try:
         folder = snapshot_download(files.repo_id, revision=files.revision, allow_patterns=[],
                                    local_files_only=True)
     except LocalEntryNotFoundError:
         return paths
-    return paths | _files_in(Path(folder))
+    return paths | files_in(Path(folder))
 
 
 def _place(files: hub.RemoteFiles, dirs: tuple[str, ...], paths: set[str]) -> hub.RemoteFiles:
@@ -122,7 +91,7 @@ def _resolve(files: hub.RemoteFiles, dirs: tuple[str, ...], *, weights_dir: Path
     repository's listing (which the hub caches while fetching the small first file); or the
     listing and files already in the cache."""
     if weights_dir is not None:
-        return _place(files, dirs, _files_in(weights_dir))
+        return _place(files, dirs, files_in(weights_dir))
     if online and (len(dirs) > 1 or any(".fp16." in f for f in files.filenames)):
         hub.fetch(replace(files, filenames=["*" + files.filenames[0]]), local_dir=local_dir)
     return _place(files, dirs, _known_paths(files, local_dir))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from animator.estimate import describe_seconds
 from animator.families.base import resolve_settings
 from animator.families.wan import settings as declared
-from animator.families.wan.presets import PRESETS, get_preset
+from animator.families.wan.presets import LOCAL_CLASSES, PRESETS, get_preset
 
 ESTIMATE_SIZE = (1280, 720)  # the clip the CPU estimate is for: 720p, 4 seconds
 # Memory modes from the lightest on the GPU to the most offloaded.
@@ -42,13 +42,11 @@ class WanFamily:
     cli_group = "wan-animate (with --preset wan-animate)"
     smoke_tests: tuple[str, ...] = ()
     download_options = declared.DOWNLOAD_OPTIONS
+    local_classes = LOCAL_CLASSES
     commands = ()
 
     def presets(self) -> dict[str, str]:
         return {name: preset.description for name, preset in PRESETS.items()}
-
-    def owns_local(self, class_name: str) -> bool:
-        return class_name.startswith("WanAnimate")
 
     def describe(self, preset: str) -> str:
         return get_preset(preset).description

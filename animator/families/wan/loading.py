@@ -24,8 +24,9 @@ import torch
 
 from animator.errors import InputError
 from animator.families import hub
+from animator.families.loading import check_local_folder
 from animator.families.wan.generator import WanGenerator
-from animator.families.wan.presets import WanPreset, download_summary, get_preset
+from animator.families.wan.presets import LOCAL_CLASSES, WanPreset, download_summary, get_preset
 from animator.families.wan.settings import MEMORY_MODES
 from animator.families.wan.text import PromptEmbeddings
 
@@ -45,8 +46,7 @@ def pipeline_folder(preset: WanPreset, *, weights_dir: str | Path | None = None,
     layout as the repository), or the hub cache (fetched if allowed and needed)."""
     if preset.name.startswith(LOCAL):
         folder = Path(preset.name[len(LOCAL):]).expanduser()
-        if not (folder / "model_index.json").is_file():
-            raise InputError(f"{folder} holds no saved pipeline (no model_index.json).")
+        check_local_folder(folder, LOCAL_CLASSES)  # nothing in it is run or unpickled
         return folder
     if weights_dir is not None:
         folder = Path(weights_dir).expanduser()
@@ -152,7 +152,8 @@ def build(pipe, preset: WanPreset, *, device: str = "cpu", memory: str = "auto",
         pipe.text_encoder = None
 
         def loader():
-            return UMT5EncoderModel.from_pretrained(text_encoder_folder, dtype=dtype).eval()
+            return UMT5EncoderModel.from_pretrained(text_encoder_folder, dtype=dtype,
+                                                    use_safetensors=True).eval()
     used = apply_memory_mode(pipe, memory, device, fp8)
     pipe.set_progress_bar_config(desc="Denoising")
     options = {"memory": used, "fp8": fp8, "fast": fast_lora is not None}
@@ -180,7 +181,8 @@ def load(name: str, *, device: str = "cpu", dtype=None, weights_dir=None,
                              progress=progress)
     lora = (lora_file(preset, weights_dir=weights_dir, allow_download=allow_download,
                       progress=progress) if fast else None)
-    pipe = WanAnimatePipeline.from_pretrained(folder, torch_dtype=dtype, text_encoder=None)
+    pipe = WanAnimatePipeline.from_pretrained(folder, torch_dtype=dtype, text_encoder=None,
+                                                use_safetensors=True)
     notices = []
     if not str(device).startswith("cuda"):
         notices.append("Wan-Animate on the CPU takes hours per second of video: use a GPU.")

@@ -58,6 +58,8 @@ class WanPreset:
     fast: WanDefaults = WanDefaults(num_inference_steps=4, guidance_scale=1.0, flow_shift=5.0)
 
 
+LOCAL_CLASSES = ("WanAnimatePipeline",)  # what a `local:` folder of this family holds
+
 PRESETS: dict[str, WanPreset] = {
     "wan-animate": WanPreset(
         name="wan-animate",
