@@ -46,9 +46,9 @@ from animator.people_choice import PeopleFound, detect_portrait_pose, first_peop
 from animator.pose.detect import check_person_index, make_detector
 from animator.pose.motions import list_motions
 from animator.pose.render import RenderedPoses, draw_pose, overlay_pose
-from animator.pose.retarget import Retargeted, retarget
+from animator.pose.retarget import Retargeted, check_retarget_config, retarget
 from animator.pose.skeleton import POSE_FILE_SUFFIXES, PoseSequence
-from animator.video import VideoWriter, read_image, read_video, side_by_side
+from animator.video import VideoWriter, check_trim, read_image, read_video, side_by_side
 
 PREVIEW_HEIGHT = 512
 
@@ -274,8 +274,7 @@ class Animator:
         """Read and check the inputs, detect both poses and retarget the motion. `person`
         and `driving_person` choose among several people (0: the largest; see
         `find_people`)."""
-        check_person_index(person)
-        check_person_index(driving_person)
+        _check_request(retarget_config, fps, start, end, person, driving_person)
         image = portrait if isinstance(portrait, np.ndarray) else self.read_portrait(portrait)
         progress(0.0, "Detecting the portrait's pose")
         ref, notices = self.portrait_pose(image, person=person)
@@ -361,6 +360,7 @@ class Animator:
         own rate if it has one, else the video's, at most `limits.max_fps`).
         Setting `cancel` stops the job at the next denoising step with `Cancelled`.
         """
+        _check_request(retarget_config, fps, start, end, person, driving_person)
         generation = families.check_settings(self.preset, generation, self.device)
         generator = self.load(_within(progress, 0.0, 0.05))
         fps = fps if fps is not None else generator.fps
@@ -455,6 +455,15 @@ class Animator:
     def cleanup(self, max_age: float | None = None) -> None:
         """Remove job folders older than `max_age` seconds (default: `job_ttl`)."""
         remove_old_jobs(self.work_dir, self.job_ttl if max_age is None else max_age)
+
+
+def _check_request(retarget_config: RetargetConfig | None, fps, start, end, person: int,
+                   driving_person: int) -> None:
+    """The numbers every job takes, refused with the field named before any work."""
+    check_retarget_config(retarget_config or RetargetConfig())
+    check_trim(fps, start, end)
+    check_person_index(person)
+    check_person_index(driving_person)
 
 
 def _free_memory() -> None:

@@ -23,7 +23,7 @@ from animator.errors import InputError
 from animator.pose.motions import make_motion
 from animator.pose.plausibility import check_poses
 from animator.pose.skeleton import PoseSequence
-from animator.video import VideoInfo, frame_cap_notice, plan_span, read_video
+from animator.video import VideoInfo, check_trim, frame_cap_notice, plan_span, read_video
 
 Progress = Callable[[float, str], None]
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".gif")
@@ -44,8 +44,13 @@ class Driving:
 def motion_driving(name: str, *, fps: float | None, start: float, end: float | None,
                    limits: InputLimits) -> Driving:
     """A built-in motion, as long as the trim asks (4 s by default), within the limits."""
+    check_trim(fps, start, end)
     seconds = min(end - start if end else 4.0, limits.max_duration)
-    return Driving(make_motion(name, seconds=seconds, fps=fps or 25.0), None, None, 0.0)
+    fps, notices = fps or 25.0, []
+    if seconds * fps > limits.max_frames:
+        seconds = limits.max_frames / fps
+        notices.append(frame_cap_notice(limits.max_frames, fps))
+    return Driving(make_motion(name, seconds=seconds, fps=fps), None, None, 0.0, notices)
 
 
 def pose_file_driving(path: Path, *, fps: float | None, start: float, end: float | None,
@@ -56,7 +61,9 @@ def pose_file_driving(path: Path, *, fps: float | None, start: float, end: float
         raise InputError(f"The pose file is {mb:.0f} MB; the limit is "
                          f"{limits.max_upload_mb:g} MB. Trim it and upload it again.")
     try:
-        poses = PoseSequence.load(path)
+        poses = PoseSequence.load(path, max_bytes=int(limits.max_upload_mb * 2**20))
+    except InputError:
+        raise
     except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as e:
         raise InputError(f"Could not read the pose file {path.name}: {e}") from e
     if not len(poses) or not poses.fps > 0:

@@ -13,6 +13,7 @@ knowing the family.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,8 @@ StepCallback = Callable[[int, int, int], None]  # (steps done, steps in all, win
 
 
 WIDGETS = ("slider", "radio", "checkbox", "text", "dropdown", "number")
+MAX_SEED = 2**32 - 1  # every family's seed range: numpy's, and exact in the page's number box
+MAX_INT = 2**63 - 1  # bound of whole-number settings that declare none (torch's int64)
 
 
 @dataclass(frozen=True)
@@ -87,17 +90,26 @@ class Setting:
                 raise ValueError(value)
             else:
                 converted = self.type(value)
-        except (TypeError, ValueError) as error:
-            raise InputError(f"Setting {self.name!r} must be a {self.type.__name__}, got "
+        except (TypeError, ValueError, OverflowError) as error:
+            kind = {int: "whole number", float: "number"}.get(self.type, self.type.__name__)
+            raise InputError(f"Setting {self.name!r} must be a {kind}, got "
                              f"{value!r}.") from error
+        if isinstance(converted, float) and not math.isfinite(converted):
+            # NaN passes every comparison below, and infinity is no setting's value
+            raise InputError(f"Setting {self.name!r} must be a finite number, got {value!r}.")
         if self.choices is not None and converted not in self.choices:
             raise InputError(f"Setting {self.name!r} must be one of "
                              f"{', '.join(map(str, self.choices))}; got {value!r}.")
         if self.minimum is not None and converted < self.minimum:
-            raise InputError(f"Setting {self.name!r} must be at least {self.minimum}; got "
+            raise InputError(f"Setting {self.name!r} must be at least {self.minimum:g}; got "
                              f"{value!r}.")
-        if self.maximum is not None and converted > self.maximum:
-            raise InputError(f"Setting {self.name!r} must be at most {self.maximum}; got "
+        maximum = MAX_INT if self.maximum is None and self.type is int else self.maximum
+        if maximum is not None and converted > maximum:
+            raise InputError(f"Setting {self.name!r} must be at most "
+                             f"{maximum if self.type is int else f'{maximum:g}'}; got "
+                             f"{value!r}.")
+        if self.type is int and converted < -MAX_INT:
+            raise InputError(f"Setting {self.name!r} must be at least {-MAX_INT}; got "
                              f"{value!r}.")
         return converted
 

@@ -5,7 +5,7 @@ before any work (segment lengths, sizes)."""
 from __future__ import annotations
 
 from animator.errors import InputError
-from animator.families.base import Setting, resolve_settings
+from animator.families.base import MAX_SEED, Setting, resolve_settings
 from animator.families.wan.inputs import MASK_SOURCES
 from animator.families.wan.presets import AREAS, WanDefaults
 
@@ -70,7 +70,7 @@ def settings_for(preset, defaults: WanDefaults | None = None) -> tuple[Setting, 
         Setting("flow_shift", float, None if d is preset.defaults else d.flow_shift,
                 "scheduler shift; empty: the model's own", minimum=0),
         Setting("seed", int, 42, "random seed; empty: a new one every run", minimum=0,
-                flag="--seed"),
+                maximum=MAX_SEED, flag="--seed"),
         Setting("keep_background", bool, True, "replace mode: paste the footage back outside "
                 "the person's mask, so the background stays exactly as filmed"),
         Setting("mask_source", str, "segmentation", "replace mode: the person's mask from "
