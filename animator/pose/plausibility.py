@@ -306,3 +306,46 @@ def check_poses(poses: PoseSequence, config: PlausibilityConfig | None = None
         report.dropped[part] = int(lost[:, _PART_INDEX[part]].any(axis=1).sum())
     report.touched = int((lost.any(axis=1) | jumps).sum())
     return PoseSequence(kp, poses.width, poses.height, poses.fps), report
+
+
+@dataclass
+class AnatomyLimits:
+    """What no adult body shows, used to count implausible frames of a finished skeleton
+    (`implausible_frames`); wider than the detector checks, which remove parts, because
+    this is the verdict a user would give on the output."""
+
+    threshold: float = 0.3  # score from which a point counts as drawn
+    min_shoulders: float = 0.6  # shoulder span in head widths: below is a body seen edge-on
+    max_shoulders: float = 8.0  # ... and above is no human body
+    bone_margin: float = 2.0  # a bone longer than its adult length (in heads) x this
+    knee_rise: float = 1.0  # a knee this many heads above its hip while upright
+
+
+def implausible_frames(keypoints: np.ndarray, limits: AnatomyLimits | None = None
+                       ) -> np.ndarray:
+    """(T,) bool: frames whose drawn skeleton no adult body allows: hips above the neck or
+    knees above the hips of an upright body, a shoulder span outside
+    [min_shoulders, max_shoulders] heads, or a bone beyond `bone_margin` x its adult length
+    in heads. The head unit is the head's own (`head_size`), so a frame without a head is
+    judged on its hips and knees only."""
+    c = limits or AnatomyLimits()
+    kp = np.asarray(keypoints, dtype=np.float64)
+    seen = ~np.isnan(kp[..., 0]) & (kp[..., 2] >= c.threshold)
+    masked = np.where(seen[..., None], kp, np.nan)
+    masked[:, NECK, :2] = 0.5 * (masked[:, R_SHOULDER, :2] + masked[:, L_SHOULDER, :2])
+    head, _ = head_size(masked, window=1)
+    y = masked[..., 1]
+    neck_y = y[:, NECK]
+    with np.errstate(invalid="ignore"):
+        upright = neck_y - y[:, NOSE] > 0.3 * head
+        bad = np.zeros(len(kp), dtype=bool)
+        for hip, knee in ((R_HIP, R_KNEE), (L_HIP, L_KNEE)):
+            bad |= upright & (y[:, hip] < neck_y)
+            bad |= upright & (y[:, knee] < y[:, hip] - c.knee_rise * head)
+        span = _dist(masked, R_SHOULDER, L_SHOULDER) / head
+        bad |= (span < c.min_shoulders) | (span > c.max_shoulders)
+        for child, parent in _PARENT.items():
+            if child in (R_EYE, L_EYE, R_EAR, L_EAR, NOSE):
+                continue  # the head's own spans are the unit
+            bad |= _dist(masked, child, parent) / head > c.bone_margin * _BONE_HEADS[child]
+    return bad
