@@ -12,6 +12,8 @@ import numpy as np
 from animator.config import RetargetConfig
 from animator.errors import InputError
 from animator.pose.retarget.cleaning import clean
+from animator.pose.retarget.foreshortening import foreshortened
+from animator.pose.retarget.foreshortening import notice as foreshortening_notice
 from animator.pose.retarget.lengths import COL, HAND_COLS, Canonical, canonical_lengths
 from animator.pose.retarget.ratios import (
     BORDER,
@@ -164,6 +166,8 @@ def _proportions(
     per-point ratios r with their weights w; notices for limited or unmeasured parts.
     Raises InputError when the two people share no measure to compare."""
     ref = portrait_lengths(p_xy, portrait.width, portrait.height)
+    short = foreshortened(ref, canon, config.ratio_clip)
+    ref = np.where(short, np.nan, ref)  # shortened by the view: treated as not shown
     k = global_scale(ref, canon) if not np.isnan(p_root).any() else math.nan
     if not np.isfinite(k):
         if np.isnan(p_root).any() or not (~np.isnan(ref) & (K_WEIGHT > 0)).any():
@@ -177,6 +181,8 @@ def _proportions(
         )
     rho, measured = proportion_ratios(ref, canon, k, config.ratio_clip)
     r, w = point_ratios(rho, canon, k, mult)
+    if (line := foreshortening_notice(short)) is not None:
+        notices.append(line)
     with np.errstate(invalid="ignore", divide="ignore"):
         raw = ref / (k * canon.lengths)
     if (measured & ((raw > config.ratio_clip) | (raw < 1 / config.ratio_clip))).any():
