@@ -12,12 +12,17 @@ from animator.config import RetargetConfig
 from animator.pose import retarget as rt
 from animator.pose.plausibility import implausible_frames
 from animator.pose.skeleton import (
+    L_ELBOW,
     L_KNEE,
     L_SHOULDER,
+    L_WRIST,
     NECK,
+    R_ELBOW,
     R_HIP,
     R_KNEE,
     R_SHOULDER,
+    R_WRIST,
+    PoseSequence,
 )
 from tests.pose.test_retarget import OFF, bone_lengths, driver_seq, portrait_seq
 
@@ -70,3 +75,60 @@ def test_front_on_portrait_with_other_proportions_is_not_called_foreshortened():
     res = rt.retarget(driver, portrait, RetargetConfig())
     assert not [n for n in res.notices if "foreshortened" in n]
     assert abs(res.ratios["upper_arms"] / res.ratios["thighs"] - 0.8 / 1.2) < 0.03
+
+
+# --- small people: sides and shoulders that flip, heads of a few pixels ---------------------
+
+
+def _small_walker(T: int = 80, seed: int = 0):
+    """A person ~60 px tall (torso 15 px) whose detector mirrors the arms in some frames,
+    collapses the shoulders in others and puts the eyes and ears within a pixel of noise."""
+    clean = driver_seq(T, size=0.15, start=(300.0, 200.0))
+    kp = clean.keypoints.copy()
+    arms = [R_SHOULDER, R_ELBOW, R_WRIST]
+    mirrored = [L_SHOULDER, L_ELBOW, L_WRIST]
+    flips = [10, 11, 30, 52]
+    for t in flips:
+        kp[t, arms + mirrored] = kp[t, mirrored + arms]
+    for t in (20, 41, 65):  # shoulders onto each other, the neck between them
+        neck = kp[t, NECK, :2]
+        kp[t, [R_SHOULDER, L_SHOULDER], :2] = neck + 0.15 * (kp[t, [R_SHOULDER, L_SHOULDER],
+                                                                 :2] - neck)
+    rng = np.random.default_rng(seed)
+    head = [14, 15, 16, 17]
+    kp[:, head, :2] += rng.normal(0, 0.8, (T, 4, 2))
+    kp[:, 24:92] = (np.nan, np.nan, 0.0)  # no face at this size
+    return clean, seq_like(clean, kp), flips
+
+
+def seq_like(template, kp):
+    return PoseSequence(kp, template.width, template.height, template.fps)
+
+
+def test_small_person_keeps_its_sides_and_shoulder_span():
+    clean, noisy, flips = _small_walker()
+    portrait = portrait_seq()
+    res = rt.retarget(noisy, portrait, RetargetConfig())
+    ref = rt.retarget(clean, portrait, RetargetConfig())
+    out, want = _after_lead_in(res), _after_lead_in(ref)
+    shoulders = out[:, L_SHOULDER, :2] - out[:, R_SHOULDER, :2]
+    want_shoulders = want[:, L_SHOULDER, :2] - want[:, R_SHOULDER, :2]
+    cos = np.sum(shoulders * want_shoulders, -1) / (
+        np.linalg.norm(shoulders, axis=-1) * np.linalg.norm(want_shoulders, axis=-1))
+    assert cos.min() > 0.9  # never mirrored, never turned edge-on
+    span = np.linalg.norm(shoulders, axis=-1) / np.linalg.norm(want_shoulders, axis=-1)
+    assert np.abs(span - 1).max() < 0.15
+    wrists = np.linalg.norm(out[:, R_WRIST, :2] - want[:, R_WRIST, :2], axis=-1)
+    torso = np.linalg.norm(want[:, NECK, :2] - want[:, R_HIP, :2], axis=-1)
+    assert (wrists / torso).max() < 0.25  # the right wrist stays the right one
+    assert not implausible_frames(res.poses.keypoints).any()
+
+
+def test_ordinary_footage_has_nothing_to_steady():
+    """Sides, shoulder spans and heads of a person of ordinary size pass unchanged."""
+    xy, scores = rt.to_planes(driver_seq(60).keypoints)
+    before = xy.copy()
+    assert rt.consistent_sides(xy, scores, np.full(60, 100.0)) == 0
+    assert rt.steady_shoulders(xy, scores) == 0
+    assert rt.steady_head(xy) == 0
+    np.testing.assert_array_equal(xy, before)

@@ -26,6 +26,7 @@ from animator.pose.retarget.ratios import (
     proportion_ratios,
 )
 from animator.pose.retarget.smoothing import smooth
+from animator.pose.retarget.steady import consistent_sides, steady_head, steady_shoulders
 from animator.pose.retarget.transitions import closest_frame, lead_in
 from animator.pose.retarget.tree import compose, decompose, from_planes
 from animator.pose.retarget.visibility import hygiene
@@ -154,6 +155,9 @@ def _cleaned_driver(
             "No person found in the driving video: use a video where one person is "
             "clearly visible."
         )
+    consistent_sides(xy, scores, canon.torso * canon.scale)  # small people's flips
+    steady_shoulders(xy, scores)
+    steady_head(xy)
     xy, scores, root = clean(xy, scores, present, canon.torso * canon.scale, config.threshold)
     return xy, scores, present, root
 
