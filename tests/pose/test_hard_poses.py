@@ -132,3 +132,74 @@ def test_ordinary_footage_has_nothing_to_steady():
     assert rt.steady_shoulders(xy, scores) == 0
     assert rt.steady_head(xy) == 0
     np.testing.assert_array_equal(xy, before)
+
+
+# --- notes: every assumption in one line with what to do, none contradicting another --------
+
+
+def test_extreme_body_scale_is_explained_in_one_line():
+    driver = driver_seq(40, size=0.1, start=(60.0, 40.0))  # a wide shot's small person
+    res = rt.retarget(driver, portrait_seq(size=1.6), RetargetConfig())
+    assert res.scale > 10
+    notes = [n for n in res.notices if "Body scale" in n]
+    assert len(notes) == 1 and "\n" not in notes[0]
+    assert f"x{res.scale:.2f}" in notes[0] and "root motion" in notes[0]
+    ordinary = rt.retarget(driver_seq(40), portrait_seq(size=1.6), RetargetConfig())
+    assert not [n for n in ordinary.notices if "Body scale" in n]
+
+
+def test_travel_out_of_the_picture_is_told_and_root_motion_zero_stays():
+    driver = driver_seq(60, travel=(400.0, 0.0))  # walks 1.6 torsos a second to the right
+    portrait = portrait_seq(size=1.6, neck=(700.0, 330.0))
+    res = rt.retarget(driver, portrait, RetargetConfig())
+    assert any("out of the portrait's picture" in n for n in res.notices)
+    still = rt.retarget(driver, portrait, RetargetConfig(root_motion=0.0))
+    assert not any("out of the portrait's picture" in n for n in still.notices)
+
+
+def test_notes_on_one_clip_never_contradict(tmp_path):
+    """Empty frames, an extreme scale, a half-body and foreshortened portrait at once: each
+    topic is told once, in one line that says what to do, and the driving video's own
+    notes leave the empty frames to retargeting (which knows they stay empty)."""
+    import threading
+    from pathlib import Path
+
+    from animator.config import InputLimits
+    from animator.driving import PoseCache, video_driving
+
+    driver = driver_seq(50, size=0.1, start=(60.0, 40.0))
+    kp = driver.keypoints.copy()
+    kp[10:14] = (np.nan, np.nan, 0.0)
+    driver = seq_like(driver, kp)
+    portrait = portrait_seq(size=1.6, fore={R_SHOULDER: 0.2, L_SHOULDER: 0.2}, height=700)
+    kp = portrait.keypoints.copy()
+    kp[0, [R_HIP, R_KNEE, 10, 11, L_KNEE, 13, *range(18, 24)]] = (np.nan, np.nan, 0.0)
+    portrait = seq_like(portrait, kp)
+    notes = rt.retarget(driver, portrait, RetargetConfig()).notices
+    topics = {"stay empty": 0, "Body scale": 0, "foreshortened": 0, "upper body": 0}
+    for note in notes:
+        assert "\n" not in note and note.endswith(".")
+        for topic in topics:
+            topics[topic] += topic in note
+    assert topics == dict.fromkeys(topics, 1), notes
+    assert not any("nearest pose" in n for n in notes)
+
+    class Stub:  # the video's detector: the person missing in 4 frames
+        name = "stub"
+
+        def detect_video(self, frames, fps, width, height, progress=None, person=0):
+            from animator.pose.motions import make_motion
+
+            poses = make_motion("wave", seconds=len(frames) / fps, fps=fps, width=width,
+                                height=height)
+            kp = poses.keypoints.copy()
+            kp[2:6] = (np.nan, np.nan, 0.0)
+            return seq_like(poses, kp)
+
+    video = Path(__file__).resolve().parents[2] / "assets/driving/astronaut_sway.mp4"
+    drive = video_driving(video, fps=None, start=0.0, end=1.0, person=0,
+                          limits=InputLimits(), detector=Stub, lock=threading.Lock(),
+                          cache=PoseCache(1), progress=lambda *_: None)
+    assert not drive.poses.present()[2:6].any()
+    together = drive.notices + rt.retarget(drive.poses, portrait_seq()).notices
+    assert sum("no person" in n.lower() for n in together) == 1, together

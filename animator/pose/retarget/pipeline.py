@@ -111,7 +111,11 @@ def retarget(
     out, placed = place(root, vec, seen, r, w, k, p_xy, portrait, config)
     empty = int((~present[start:]).sum())
     if empty:
-        notices.append(f"{empty} driving frame(s) show no person; they stay empty.")
+        notices.append(
+            f"{empty} of {len(present) - start} driving frames show no person: they stay empty "
+            "(black) in the output. Trim the video to where the person is visible to avoid "
+            "them.")
+    notices += placement_notices(k, placed, portrait, config)
 
     # 7: transition from the portrait's pose
     lead = 0
@@ -125,7 +129,9 @@ def retarget(
         if lead > frames:
             notices.append(
                 f"The lead-in from the portrait's pose was lengthened to "
-                f"{lead / driver.fps:.2f} s so the first moves stay smooth."
+                f"{lead / driver.fps:.2f} s so the first moves stay smooth; to start sooner, "
+                "start at the driving frame closest to the portrait's pose (start at closest) or "
+                "use a portrait posed like the video's first frame."
             )
         out = np.concatenate([lead_xy, out], axis=-1)
         scores = np.concatenate([lead_scores, scores], axis=-1)
@@ -192,16 +198,18 @@ def _proportions(
     if (measured & ((raw > config.ratio_clip) | (raw < 1 / config.ratio_clip))).any():
         notices.append(
             f"Some of the portrait's proportions differ from the driving video's by more "
-            f"than {config.ratio_clip:g}x and were limited to that."
+            f"than {config.ratio_clip:g}x and were limited to that; if the portrait's "
+            "person really is built so, raise that part's multiplier."
         )
     legs = [COL[j] for j in (R_KNEE, L_KNEE, R_ANKLE, L_ANKLE)]
     if not measured[legs].any() and canon.observed[legs].any():
         notices.append(
             "The portrait shows only the upper body: the legs keep the driving video's "
-            "proportions."
+            "proportions (a full-length portrait gives the person's own)."
         )
     if not measured[HAND_COLS].any() and canon.observed[HAND_COLS].any():
-        notices.append("The portrait's hands are not visible: hand size follows the forearms.")
+        notices.append("The portrait's hands are not visible: hand size follows the forearms "
+                       "(a portrait showing the hands gives their own size).")
     return k, rho, r, w
 
 
@@ -243,6 +251,34 @@ def place(
             out[1] += drop
             placed[1] += drop
     return out, placed
+
+
+EXTREME_SCALE = 4.0  # a body scale beyond this (or under its inverse) is explained
+
+
+def placement_notices(k: float, placed: np.ndarray, portrait: PoseSequence,
+                      config: RetargetConfig) -> list[str]:
+    """What placement assumed, one line each with what to do: an extreme body scale k
+    (a close-up against a wide shot, say) and a neck that leaves the portrait's picture
+    (the driver's travel times k)."""
+    notes = []
+    if k > EXTREME_SCALE or k < 1 / EXTREME_SCALE:
+        bigger = "larger" if k > 1 else "smaller"
+        notes.append(
+            f"Body scale x{k:.2f}: the portrait's person is {max(k, 1 / k):.1f}x {bigger} in "
+            "the picture than the driving video's (one is a close-up, the other a wide "
+            "shot), so the driver's travel and any detection jitter are scaled as much. "
+            "For a steadier result use a driving video framed like the portrait, or lower "
+            "the travel kept from the driver (root motion) to keep the person in place.")
+    x, y = placed
+    with np.errstate(invalid="ignore"):
+        out = (x < 0) | (x > portrait.width) | (y < 0) | (y > portrait.height)
+    if out.any() and config.root_motion > 0:
+        notes.append(
+            f"The driving person's travel (x{k:.2f} with the body scale) takes the skeleton "
+            f"out of the portrait's picture in {int(out.sum())} frame(s): lower the travel kept "
+            "from the driver (root motion; 0 keeps the person where the portrait shows them).")
+    return notes
 
 
 def _lead_in_frames(
