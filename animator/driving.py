@@ -138,10 +138,8 @@ def video_driving(path: Path, *, fps: float | None, start: float, end: float | N
             "No person found in any frame of the driving video. Use a video in which one "
             "person is visible (whole body for dances and walks)."
         )
-    missing = int((~present).sum())
-    if missing:
-        notices.append(f"No person in {missing} of {len(poses)} driving frames; those frames "
-                       "keep the nearest pose or stay empty.")
+    # frames without the person are told once, by retargeting, which knows what becomes
+    # of them (they stay empty)
     return Driving(poses, clip.frames, path, clip.start, notices)
 
 
