@@ -290,10 +290,10 @@ def test_portrait_and_video_are_the_first_two_parameters(client, portrait_path, 
 
 def test_every_output_has_a_name_and_motion_a_real_none(client):
     api = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
-    for endpoint, names in (("/extract_pose", ["Pose preview: driving | retargeted",
+    for endpoint, names in (("/extract_pose", ["Pose preview: driving, retargeted",
                                                "First retargeted frame over the portrait",
                                                "Retargeted poses (JSON)", "Notes"]),
-                            ("/animate", ["Animation", "Driving | skeleton | result",
+                            ("/animate", ["Animation", "Side by side: driving, skeleton, result",
                                           "Seed used", "Settings used",
                                           "Retargeted poses (JSON)", "Notes"])):
         assert [r["label"] for r in api[endpoint]["returns"]] == names

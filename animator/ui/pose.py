@@ -39,7 +39,7 @@ class Pose:
             self.groups = {g: gr.Slider(0.7, 1.3, 1.0, step=0.05, label=f"{g.title()} length x")
                            for g in MULTIPLIER_GROUPS}
         self.button = gr.Button("Preview pose", elem_id="preview")
-        self.preview = gr.Video(label="Pose preview: driving | retargeted",
+        self.preview = gr.Video(label="Pose preview: driving, retargeted",
                                 elem_id="preview_video")
         self.first = gr.Image(label="First retargeted frame over the portrait")
         self.file = gr.File(label="Retargeted poses (JSON)")
