@@ -26,7 +26,8 @@ def settings_for(preset, defaults: Wan2Defaults | None = None) -> tuple[Setting,
         Setting("prompt", str, DEFAULT_PROMPT, "what the clip shows: the character, the "
                 "motion, the scene (edit it; see the README for the official caption format)",
                 widget="text", label="Prompt (optional)", elem_id="prompt",
-                placeholder="e.g. a person dances on a stage", flag="--prompt"),
+                placeholder="e.g. a person dances on a stage", follows_preset=True,
+                flag="--prompt"),
         Setting("prompt_ref", str, REFERENCE_PROMPT, "the reference pass's prompt (the "
                 "library's default: 'a reference video of the person's motion', in Chinese)",
                 flag="--reference-prompt"),
