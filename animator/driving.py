@@ -39,6 +39,10 @@ class Driving:
     audio: Path | None  # file whose audio track goes with the poses
     audio_start: float  # seconds into `audio` where poses[0] sits
     notices: list[str] = field(default_factory=list)
+    source_fps: float | None = None  # the video's own frame rate (before resampling)
+    # The same frames decoded at full resolution (within the limits), on request: families
+    # driven by the raw video show the model those, not the detection-size ones.
+    full_frames: Callable[[], list[np.ndarray]] | None = None
 
 
 def motion_driving(name: str, *, fps: float | None, start: float, end: float | None,
@@ -110,6 +114,7 @@ def video_driving(path: Path, *, fps: float | None, start: float, end: float | N
                   lock: threading.Lock, cache: PoseCache, progress: Progress) -> Driving:
     """Poses of person `person` in a driving video, read at the detection size; `detector()`
     gives the detector (created on first use), used under `lock`."""
+    full_limits = limits
     limits = replace(limits, max_side=min(limits.max_side, DETECTION_MAX_SIDE))
     progress(0.0, "Reading the driving video")
     clip = read_video(path, fps=fps, start=start, end=end, limits=limits)
@@ -140,7 +145,13 @@ def video_driving(path: Path, *, fps: float | None, start: float, end: float | N
         )
     # frames without the person are told once, by retargeting, which knows what becomes
     # of them (they stay empty)
-    return Driving(poses, clip.frames, path, clip.start, notices)
+
+    def full_frames() -> list[np.ndarray]:
+        if full_limits.max_side <= limits.max_side:
+            return clip.frames
+        return read_video(path, fps=clip.fps, start=start, end=end, limits=full_limits).frames
+
+    return Driving(poses, clip.frames, path, clip.start, notices, clip.source.fps, full_frames)
 
 
 def _file_digest(path: Path) -> str:

@@ -149,6 +149,11 @@ class GenerationInputs:
     driving_poses: PoseSequence | None = None  # the driver's keypoints (its face track)
     audio: Path | None = None  # file whose audio goes with the output (the writer muxes it)
     settings: Mapping[str, Any] = field(default_factory=dict)  # the caller's overrides
+    # For families driven by the raw video: the same driving frames decoded at full
+    # resolution (within the input limits), on request (they cost memory), and the frame
+    # rate of the source before the front end resampled it.
+    full_frames: Callable[[], Sequence[np.ndarray]] | None = None
+    source_fps: float | None = None
 
     def __post_init__(self) -> None:
         if len(self.driver_index) != len(self.poses):
@@ -269,3 +274,68 @@ class Family(Protocol):
              **options) -> Generator:
         """The preset's model as a generator; `options`: its `load_options`, checked."""
         ...
+
+
+# --- memory modes, shared by the families that load large diffusers models -----------------
+
+MEMORY_MODES = ("auto", "none", "model", "group")
+MEMORY_OPTION = Setting(
+    "memory", str, "auto", "where the weights live: auto (by the card's memory), none (all on "
+    "the GPU), model (CPU offload per model), group (block by block, 24 GB)",
+    choices=MEMORY_MODES, widget="radio", label="Memory mode (group = 24 GB cards)",
+    flag="--memory")
+FP8_OPTION = Setting("fp8", bool, False, "store the transformer's weights in float8 (half the "
+                     "memory)", widget="checkbox", label="fp8 weights (half the memory)",
+                     flag="--fp8")
+
+
+def apply_memory_mode(pipe, mode: str, device: str, fp8: bool = False, *,
+                      model_offload: Callable[[Any, str], None] | None = None,
+                      headroom: float = 1.6) -> str:
+    """Put a pipeline with a `transformer` (and maybe an `image_encoder` and a `vae`) on
+    `device` in a memory mode; returns the mode used.
+
+    - "none": everything on the device; "auto" picks it off the GPU and on cards with
+      `headroom` times the transformer's weights, else "group";
+    - "model": one model at a time on the GPU (`model_offload(pipe, device)`; default:
+      the pipeline's `enable_model_cpu_offload`);
+    - "group": diffusers' group offloading, the transformer block by block with CUDA streams
+      (transfers overlap compute), the image encoder and the VAE leaf by leaf;
+    - `fp8`: the transformer's weights stored in float8 and cast per layer when used
+      (diffusers' layerwise casting), halving their memory.
+    On a GPU the VAE decodes in spatial tiles, so segment ends never spike.
+    """
+    import torch
+
+    if mode not in MEMORY_MODES:
+        raise InputError(f"memory mode must be one of {', '.join(MEMORY_MODES)}; got {mode!r}.")
+    on_gpu = str(device).startswith("cuda")
+    if mode == "auto":
+        mode = "none"
+        if on_gpu:
+            total = torch.cuda.get_device_properties(torch.device(device)).total_memory
+            weights = sum(p.numel() * p.element_size() for p in pipe.transformer.parameters())
+            mode = "none" if total > headroom * weights / (2 if fp8 else 1) else "group"
+    if fp8:
+        pipe.transformer.enable_layerwise_casting(storage_dtype=torch.float8_e4m3fn,
+                                                  compute_dtype=pipe.transformer.dtype)
+    if mode == "none" or not on_gpu:
+        pipe.to(device)
+    elif mode == "model":
+        if model_offload is None:
+            pipe.enable_model_cpu_offload(device=device)
+        else:
+            model_offload(pipe, device)
+    else:
+        from diffusers.hooks import apply_group_offloading
+
+        onload = torch.device(device)
+        pipe.transformer.enable_group_offload(onload, offload_type="block_level",
+                                              num_blocks_per_group=1, use_stream=True)
+        for name in ("image_encoder", "vae"):
+            module = getattr(pipe, name, None)
+            if module is not None:
+                apply_group_offloading(module, onload_device=onload, offload_type="leaf_level")
+    if on_gpu:
+        pipe.vae.enable_tiling()
+    return mode

@@ -5,21 +5,26 @@ before any work (segment lengths, sizes)."""
 from __future__ import annotations
 
 from animator.errors import InputError
-from animator.families.base import MAX_SEED, Setting, resolve_settings
+from animator.families.base import (
+    FP8_OPTION,
+    MAX_SEED,
+    MEMORY_MODES,
+    MEMORY_OPTION,
+    Setting,
+    resolve_settings,
+)
 from animator.families.wan.inputs import MASK_SOURCES
 from animator.families.wan.presets import AREAS, WanDefaults
 
 MODES = ("animate", "replace")
-MEMORY_MODES = ("auto", "none", "model", "group")
+__all__ = ["LOAD_OPTIONS", "MEMORY_MODES", "MODES", "check_settings", "check_values",
+           "settings_for"]
 # What `load` takes besides the common arguments, for the page, the API and the CLI; a
-# change of any of them reloads the model.
+# change of any of them reloads the model. The memory mode and fp8 are the families' shared
+# ones (`families.base`).
 LOAD_OPTIONS = (
-    Setting("memory", str, "auto", "where the weights live: auto (by the card's memory), none "
-            "(all on the GPU), model (CPU offload per model), group (block by block, 24 GB)",
-            choices=MEMORY_MODES, widget="radio", label="Memory mode (group = 24 GB cards)",
-            flag="--memory"),
-    Setting("fp8", bool, False, "store the transformer's weights in float8 (half the memory)",
-            widget="checkbox", label="fp8 weights (half the memory)", flag="--fp8"),
+    MEMORY_OPTION,
+    FP8_OPTION,
     # Unticked again when another preset is chosen: its steps are the model's then.
     Setting("fast", bool, False, "load the 4-step distillation LoRA (4 steps, shift 5)",
             widget="checkbox", label="Fast: 4-step LoRA", elem_id="fast",
