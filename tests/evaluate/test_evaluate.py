@@ -38,7 +38,7 @@ from animator.pose.skeleton import FACE, L_HIP, NECK, R_HIP, PoseSequence
 from animator.video import read_video, write_video
 from tests.test_face import DET, red_face
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
