@@ -26,7 +26,11 @@ class _Plan:
 
     @property
     def expected(self) -> int:
-        return math.ceil(math.ceil(self.duration * self.rate - 1e-6) / self.stride)
+        return math.ceil(self.expected_at(self.rate) / self.stride)
+
+    def expected_at(self, rate: float) -> int:
+        """Frames the span holds at `rate`, before the stride."""
+        return math.ceil(self.duration * rate - 1e-6)
 
 
 def _plan(

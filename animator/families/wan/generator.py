@@ -66,6 +66,7 @@ class WanGenerator:
         # size the loaded model takes (512 for wan-animate), skipping a second resize.
         self.face_size = int(pipe.transformer.config.motion_encoder_size)
         self.fps = self.defaults.fps  # output frame rate when the caller asks for none
+        self.resampling = self.defaults.resampling  # how the driving video reaches it
         self._steps = 1  # the running call's steps, for step_text
 
     # --- settings and sizes ---------------------------------------------------------------

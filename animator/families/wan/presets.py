@@ -42,6 +42,9 @@ class WanDefaults:
     segment_frame_length: int = 77  # frames per segment, 4N+1
     prev_segment_conditioning_frames: int = 1  # frames carried between segments: 1 or 5
     fps: float = 30.0  # the frame rate the model was trained at (the driving video's target)
+    # How the driving video reaches `fps`: the source frame nearest each target time, as
+    # many as fit (the public preprocessing's get_frame_indices), not ffmpeg's fps filter.
+    resampling: str = "nearest"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,36 @@
+"""Wan-Animate fed as the public code feeds it (issue 18): the facts of Wan2.2's
+`wan/modules/animate/preprocess/` and `generate.py`, each stated here and checked on our
+inputs, with the tiny real WanAnimatePipeline of test_animator.py."""
+
+from __future__ import annotations
+
+from animator.animate import Animator
+from animator.video import probe_video
+from tests.families.wan.test_animator import audio_samples, loads, pipe  # noqa: F401
+
+SMALL = {"height": 16, "width": 16, "segment_frame_length": 77, "num_inference_steps": 1,
+         "seed": 3}
+
+
+def public_frame_count(path) -> int:
+    """Wan2.2's preprocess_data: int(frame_num / video_fps * 30) frames at 30 fps, where
+    frame_num is the decoder's frame count (their decord.VideoReader's len)."""
+    info = probe_video(path)
+    return int(info.num_frames / info.fps * 30)
+
+
+def test_example_clip_gives_the_public_frame_count_and_audio_length(
+        loads, portrait_path, driving_path, tmp_path):  # noqa: F811
+    from animator.config import RetargetConfig
+
+    animator = Animator("wan-animate", device="cpu", pose_backend="mediapipe")
+    result = animator.animate(portrait_path, driving_path, generation=SMALL,
+                              retarget_config=RetargetConfig(transition=0.0),
+                              out_dir=tmp_path, comparison=False)
+    expected = public_frame_count(driving_path)
+    assert expected == 120  # 100 frames at 25 fps
+    video = probe_video(result.video)
+    assert video.fps == 30 and video.num_frames == expected == result.settings["frames"]
+    assert result.settings["resampling"] == "nearest"
+    seconds = len(audio_samples(result.video)) / 8000
+    assert abs(seconds - expected / 30) < 0.05
