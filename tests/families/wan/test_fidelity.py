@@ -32,5 +32,18 @@ def test_example_clip_gives_the_public_frame_count_and_audio_length(
     video = probe_video(result.video)
     assert video.fps == 30 and video.num_frames == expected == result.settings["frames"]
     assert result.settings["resampling"] == "nearest"
+    assert result.settings["prompt"] == "视频中的人在做动作"
     seconds = len(audio_samples(result.video)) / 8000
     assert abs(seconds - expected / 30) < 0.05
+
+
+def test_default_prompts_are_the_public_ones():
+    """Wan2.2's generate.py gives animate-14B the prompt 视频中的人在做动作 when none is
+    given; wan/animate.py falls back to the shared config's negative prompt, which starts
+    with 色调艳丽 ("garish colours")."""
+    from animator import families
+
+    settings = {s.name: s for s in families.settings_of("wan-animate")}
+    assert settings["prompt"].default == "视频中的人在做动作"
+    assert settings["negative_prompt"].default.startswith("色调艳丽，过曝，静态")
+    assert settings["negative_prompt"].default.endswith("背景人很多，倒着走")
