@@ -389,6 +389,8 @@ class Animator:
         notices += made.notices
         summary = {"preset": self.preset, "seed": made.seed, "frames": len(poses),
                    "output_fps": poses.fps, "resampling": resampling,
+                   "transition": retarget_config.transition,
+                   "lead_in_frames": prep.retargeted.lead_in,
                    **{k: v for k, v in made.settings.items() if k != "seed"}}
         return Animation(result.path, compare.path if compare else None, poses_file, made.seed,
                          summary, notices)
