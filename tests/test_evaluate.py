@@ -23,8 +23,8 @@ from torch.nn import functional as F
 
 from animator.animate import Animator
 from animator.cli import main
-from animator.errors import InputError
 from animator.config import RetargetConfig
+from animator.errors import InputError
 from animator.evaluate import EvaluateConfig, evaluate_clip, make_target
 from animator.evaluate.identity import IdentityScores
 from animator.evaluate.lpips import load_lpips
