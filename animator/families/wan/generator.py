@@ -148,7 +148,9 @@ class WanGenerator:
             notices.append("No driving face to follow: the portrait's own face is held, so "
                            "the expression stays still.")
         kwargs = {
-            "image": Image.fromarray(portrait.image(np.asarray(inputs.portrait))),
+            # their generate step resizes the original portrait file linearly
+            "image": Image.fromarray(portrait.image(np.asarray(inputs.portrait),
+                                                    cv2.INTER_LINEAR)),
             "pose_video": [Image.fromarray(draw_pose_wan(kp, width, height)) for kp in poses],
             "face_video": [Image.fromarray(f) for f in face],
             "height": height,

@@ -47,3 +47,29 @@ def test_default_prompts_are_the_public_ones():
     assert settings["prompt"].default == "视频中的人在做动作"
     assert settings["negative_prompt"].default.startswith("色调艳丽，过曝，静态")
     assert settings["negative_prompt"].default.endswith("背景人很多，倒着走")
+
+
+def test_footage_shrinks_by_area_and_the_portrait_linearly():
+    """Wan2.2's resize_by_area (the replace-mode footage) switches to cv2.INTER_AREA when
+    the picture gets smaller and keeps INTER_LINEAR when it grows; the portrait goes from
+    its file to the canvas by padding_resize, which is linear. On fine stripes the two
+    differ (linear aliases them)."""
+    import cv2
+    import numpy as np
+
+    from animator.families.wan.inputs import Padding
+
+    stripes = np.zeros((1080, 1920, 3), np.uint8)
+    stripes[:, ::2] = 255
+    shrink = Padding.fit((1920, 1080), (832, 480))
+    assert shrink.inner == (832, 468)
+    area = cv2.resize(stripes, (832, 468), interpolation=cv2.INTER_AREA)
+    linear = cv2.resize(stripes, (832, 468), interpolation=cv2.INTER_LINEAR)
+    assert np.abs(area.astype(int) - linear).max() > 50
+    out = shrink.image(stripes)
+    np.testing.assert_array_equal(out[6:474], area)
+    np.testing.assert_array_equal(shrink.image(stripes, cv2.INTER_LINEAR)[6:474], linear)
+    grow = Padding.fit((192, 108), (832, 480))
+    small = stripes[:108, :192]
+    (w, h), (_, dy) = grow.inner, grow.offset
+    np.testing.assert_array_equal(grow.image(small)[dy:dy + h], cv2.resize(small, (w, h)))
