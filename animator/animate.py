@@ -228,9 +228,11 @@ class Animator:
         end: float | None = None,
         person: int = 0,
         progress: Progress = _no_progress,
+        resampling: str = "filter",
     ) -> Driving:
         """Poses of the driving motion: a built-in motion name, a pose file or a video
-        (person `person` of its first frame with people, 0: the largest, followed)."""
+        (person `person` of its first frame with people, 0: the largest, followed);
+        `resampling`: how a video reaches `fps` (`animator.video.read_video`)."""
         check_person_index(person)
         if isinstance(driving, str) and driving in list_motions():
             return motion_driving(driving, fps=fps, start=start, end=end, limits=self.limits)
@@ -245,7 +247,7 @@ class Animator:
         return video_driving(path, fps=fps, start=start, end=end, person=person,
                              limits=self.limits, detector=lambda: self.detector,
                              lock=self._detector_lock, cache=self._pose_cache,
-                             progress=progress)
+                             progress=progress, resampling=resampling)
 
     def clear_pose_cache(self) -> None:
         self._pose_cache.clear()
@@ -270,6 +272,7 @@ class Animator:
         person: int = 0,
         driving_person: int = 0,
         progress: Progress = _no_progress,
+        resampling: str = "filter",
     ) -> Prepared:
         """Read and check the inputs, detect both poses and retarget the motion. `person`
         and `driving_person` choose among several people (0: the largest; see
@@ -280,7 +283,8 @@ class Animator:
         ref, notices = self.portrait_pose(image, person=person)
         drive = self.driving_poses(driving, fps=fps, start=start, end=end,
                                    person=driving_person,
-                                   progress=_within(progress, 0.05, 0.9))
+                                   progress=_within(progress, 0.05, 0.9),
+                                   resampling=resampling)
         progress(0.9, "Retargeting to the portrait's body")
         result = retarget(drive.poses, ref, retarget_config or RetargetConfig())
         progress(1.0, "Poses ready")
@@ -364,12 +368,13 @@ class Animator:
         generation = families.check_settings(self.preset, generation, self.device)
         generator = self.load(_within(progress, 0.0, 0.05))
         fps = fps if fps is not None else generator.fps
+        resampling = getattr(generator, "resampling", "filter")
         retarget_config = generator.retarget_config(retarget_config or RetargetConfig(),
                                                     generation)
         prep = self.prepare(portrait, driving, retarget_config=retarget_config, fps=fps,
                             start=start, end=end, person=person,
                             driving_person=driving_person,
-                            progress=_within(progress, 0.05, 0.2))
+                            progress=_within(progress, 0.05, 0.2), resampling=resampling)
         poses = prep.retargeted.poses
         notices = [*generator.notices, *prep.notices]
         progress(0.2, "Identity")
@@ -384,7 +389,9 @@ class Animator:
         progress(1.0, "Done")
         notices += made.notices
         summary = {"preset": self.preset, "seed": made.seed, "frames": len(poses),
-                   "output_fps": poses.fps,
+                   "output_fps": poses.fps, "resampling": resampling,
+                   "transition": retarget_config.transition,
+                   "lead_in_frames": prep.retargeted.lead_in,
                    **{k: v for k, v in made.settings.items() if k != "seed"}}
         return Animation(result.path, compare.path if compare else None, poses_file, made.seed,
                          summary, notices)

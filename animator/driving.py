@@ -111,14 +111,17 @@ class PoseCache:
 
 def video_driving(path: Path, *, fps: float | None, start: float, end: float | None,
                   person: int, limits: InputLimits, detector: Callable[[], object],
-                  lock: threading.Lock, cache: PoseCache, progress: Progress) -> Driving:
-    """Poses of person `person` in a driving video, read at the detection size; `detector()`
-    gives the detector (created on first use), used under `lock`."""
+                  lock: threading.Lock, cache: PoseCache, progress: Progress,
+                  resampling: str = "filter") -> Driving:
+    """Poses of person `person` in a driving video, read at the detection size (its rate
+    changed by `resampling`, see `read_video`); `detector()` gives the detector (created on
+    first use), used under `lock`."""
     full_limits = limits
     limits = replace(limits, max_side=min(limits.max_side, DETECTION_MAX_SIDE))
     progress(0.0, "Reading the driving video")
-    clip = read_video(path, fps=fps, start=start, end=end, limits=limits)
-    key = (_file_digest(path), clip.fps, clip.start, len(clip.frames), detector().name, person)
+    clip = read_video(path, fps=fps, start=start, end=end, limits=limits, resampling=resampling)
+    key = (_file_digest(path), clip.fps, clip.start, len(clip.frames), detector().name, person,
+           resampling)
     poses = cache.get(key)
     if poses is None:
         height, width = clip.frames[0].shape[:2]
@@ -149,7 +152,8 @@ def video_driving(path: Path, *, fps: float | None, start: float, end: float | N
     def full_frames() -> list[np.ndarray]:
         if full_limits.max_side <= limits.max_side:
             return clip.frames
-        return read_video(path, fps=clip.fps, start=start, end=end, limits=full_limits).frames
+        return read_video(path, fps=clip.fps, start=start, end=end, limits=full_limits,
+                          resampling=resampling).frames
 
     return Driving(poses, clip.frames, path, clip.start, notices, clip.source.fps, full_frames)
 

@@ -182,6 +182,8 @@ class Generator(Protocol):
     notices: list[str]  # things the user should know from loading (what was left out)
     detector_weights: Path | None  # pose-detector weights that came with the model, if any
     fps: float | None  # output frame rate when the caller asks for none (None: the video's)
+    # Optional `resampling` ("filter" when absent): how the driving video is brought to that
+    # rate (animator.video.read: "filter" or "nearest", the public Wan preprocessing's).
 
     def retarget_config(self, config, overrides: Mapping[str, Any] | None):
         """The retargeting to use with these settings (e.g. no lead-in in replace mode)."""

@@ -27,7 +27,11 @@ class _Plan:
 
     @property
     def expected(self) -> int:
-        return math.ceil(math.ceil(self.duration * self.rate - 1e-6) / self.stride)
+        return math.ceil(self.expected_at(self.rate) / self.stride)
+
+    def expected_at(self, rate: float) -> int:
+        """Frames the span holds at `rate`, before the stride."""
+        return math.ceil(self.duration * rate - 1e-6)
 
 
 MAX_FPS = 240.0  # frame rates asked for above this are refused (no driver runs faster)

@@ -43,10 +43,12 @@ def settings_for(preset, defaults: WanDefaults | None = None) -> tuple[Setting, 
     force (the preset's, or its `fast` ones when the LoRA is loaded)."""
     d = defaults or preset.defaults
     return (
-        Setting("prompt", str, "", "what the clip shows (optional; the model needs none)",
-                widget="text", label="Prompt (optional)", elem_id="prompt",
+        Setting("prompt", str, d.prompt, "what the clip shows (default: the public "
+                "script's 视频中的人在做动作, 'the person in the video is moving')",
+                widget="text", label="Prompt", elem_id="prompt",
                 placeholder="e.g. a person dances on a stage", flag="--prompt"),
-        Setting("negative_prompt", str, "", "what to avoid; used only with guidance > 1",
+        Setting("negative_prompt", str, d.negative_prompt, "what to avoid; used only with "
+                "guidance > 1 (default: the public config's negative prompt)",
                 flag="--negative-prompt"),
         Setting("mode", str, "animate", "animate: the portrait moves on its own background; "
                 "replace: the portrait's character takes the driver's place in the footage",
