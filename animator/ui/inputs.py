@@ -94,9 +94,9 @@ class PeopleSeen:
         end = min(end or float("inf"), probe_video(driving).duration)
         if end - start <= PEOPLE_SCAN_SECONDS:
             raise InputError(
-                "No person found in the driving video (the people box above says \"nobody "
-                "found\"). Upload a video in which one person is visible (whole body for "
-                "dances and walks), or pick a built-in motion.")
+                "No person found in the driving video, so it has no motion to give. Upload "
+                "a video in which one person is visible (whole body for dances and walks), "
+                "or pick a built-in motion.")
 
 
 class Inputs:
