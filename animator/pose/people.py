@@ -5,6 +5,10 @@ from afar (pedestrians 100 px tall) gives "nobody". OpenCV ships a pedestrian de
 (HOG + linear SVM, Dalal & Triggs) inside its wheel, so it needs no download; its boxes are
 cropped, upscaled and shown to the pose model one at a time (`crop_region`).
 
+When a YOLOX-style ONNX person detector is on the machine (DWPose's `yolox_l.onnx`),
+`OnnxPeopleDetector` gives the boxes instead: it also finds people HOG misses (seated,
+half in the picture, out of focus).
+
 A chosen person is followed through a video by `PersonTrack`: continuity of position and
 size (a person does not teleport or double in size between frames) and of look (a colour
 histogram of their box), never re-picked per frame.
@@ -81,6 +85,41 @@ class PeopleDetector:
                                                           weights[:0])
 
 
+class OnnxPeopleDetector:
+    """Person boxes from a YOLOX-style ONNX detector (DWPose's `yolox_l.onnx`, or any
+    model with YOLOX's input and output layout, with or without its NMS head) through
+    rtmlib: far stronger than HOG on people who are not upright pedestrians (seated,
+    half in the picture, blurred), used whenever such a file is on the machine.
+    Returns the same (boxes, scores) as `PeopleDetector`; scores are 1 (rtmlib keeps
+    only boxes above `score`)."""
+
+    def __init__(self, path, score: float = 0.3, device: str = "cpu"):
+        import contextlib
+        import io
+
+        from rtmlib import YOLOX
+
+        with contextlib.redirect_stdout(io.StringIO()):  # rtmlib prints each load
+            self._det = YOLOX(str(path), model_input_size=(640, 640), det_mode="multiclass",
+                              score_thr=score, backend="onnxruntime", device=device)
+
+    def __call__(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # YOLOX was trained on OpenCV-loaded (BGR) images
+        pre, ratio = self._det.preprocess(np.ascontiguousarray(image[..., ::-1]))
+        out = self._det.inference(pre)[0]
+        with_nms = out.shape[-1] == 5  # an NMS head gives boxes + score, people only
+        self._det.det_mode = "human" if with_nms else "multiclass"
+        found = self._det.postprocess(out, ratio)
+        boxes = np.asarray(found if with_nms else found[0], np.float32).reshape(-1, 4)
+        if not with_nms:
+            boxes = boxes[np.asarray(found[1]).reshape(-1) == 0]  # COCO class 0: person
+        height, width = image.shape[:2]
+        boxes = np.clip(boxes, 0, [width, height, width, height])
+        boxes = boxes[(boxes[:, 2] - boxes[:, 0] > 1) & (boxes[:, 3] - boxes[:, 1] > 1)]
+        order = np.argsort(-(boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))
+        return boxes[order], np.ones(len(boxes), np.float32)
+
+
 def crop_region(box: np.ndarray, width: int, height: int, margin: float = 0.25,
                 aspect: float = 1.0) -> tuple[int, int, int, int]:
     """A region around a box, grown by `margin` of its long side on each side (joints and
@@ -128,7 +167,9 @@ class PersonTrack:
     (last centre + velocity) in box heights, log size change and look distance, summed;
     None when a human could not have got there (farther than `max_move` heights per frame
     of absence, or more than `max_size`x bigger or smaller) or looks like someone else
-    (look distance over `max_look`).
+    (look distance over `max_look`, or over `max_relook` once the person was lost: where
+    they are is then less certain, so how they look must say more, or a neighbour of
+    similar colours takes their place).
     """
 
     box: np.ndarray
@@ -138,6 +179,7 @@ class PersonTrack:
     max_move: float = 0.35
     max_size: float = 1.6
     max_look: float = 0.5
+    max_relook: float = 0.42
 
     def predicted(self) -> np.ndarray:
         """Where the box centre should be now."""
@@ -158,7 +200,7 @@ class PersonTrack:
         if centre > self.max_move * (1 + self.missed) or size > math.log(self.max_size):
             return None
         looks = look_distance(self.look, look)
-        if looks > self.max_look:
+        if looks > (self.max_relook if self.missed and look is not None else self.max_look):
             return None
         return float(centre + size + looks)
 

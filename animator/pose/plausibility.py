@@ -7,6 +7,8 @@ skeleton is checked here first, against its most reliable part:
 
 - the head (jaw width of the face, ear span, eye span, nose-bridge-to-chin, whichever is
   largest since projection only shortens), else the shoulders, gives a body unit `head`;
+  a head `head_change` x smaller or larger than the person's own median head around it (a
+  face collapsed onto a few pixels, on people ~60 px tall) is removed first;
 - per frame, hips within `hip_to_nose` heads of the nose, hips above the neck, knees or
   ankles above the shoulders while the head is above the neck (upright), a shoulder span
   wider than `max_shoulders` heads, a bone longer than its anthropometric limit in heads
@@ -72,6 +74,8 @@ class PlausibilityConfig:
     own_frames: int = 8  # frames needed before a bone's own length is trusted
     jump: float = 2.5  # whole-skeleton move per frame, in heads, at 25 fps (scaled by fps)
     jump_frames: int = 3  # longest run of jumped frames that counts as an outlier
+    head_change: float = 2.0  # a head this many x smaller or larger than its own median ...
+    head_window: int = 25  # ... over this many frames around it is not that person's head
 
 
 # Adult bone lengths in head widths, by child joint (a 15 cm head: 30 cm upper arm, ...).
@@ -156,6 +160,16 @@ def head_size(kp: np.ndarray, window: int = 25) -> tuple[np.ndarray, np.ndarray]
 
     Each span only underestimates (profile, a missing ear), so the largest is taken, and
     in a sequence no less than the median over `window` frames around it."""
+    head = frame_heads(kp)
+    if len(head) > 1 and (~np.isnan(head)).sum() > 1:
+        head = np.fmax(head, running_median(head, window))
+    shoulders = _dist(kp, R_SHOULDER, L_SHOULDER) / 2.5
+    return head, np.where(np.isnan(head), shoulders, head)
+
+
+def frame_heads(kp: np.ndarray) -> np.ndarray:
+    """(T,) head width of each frame on its own: the largest of the head's spans (jaw,
+    ears, eyes, bridge to chin, nose to ear, each scaled to a head width), NaN unseen."""
     spans = np.stack([
         _dist(kp, _JAW_R, _JAW_L), _dist(kp, R_EAR, L_EAR), 2.4 * _dist(kp, R_EYE, L_EYE),
         1.25 * _dist(kp, _BRIDGE, _CHIN), 1.6 * _dist(kp, NOSE, R_EAR),
@@ -163,14 +177,16 @@ def head_size(kp: np.ndarray, window: int = 25) -> tuple[np.ndarray, np.ndarray]
     ])
     head = np.fmax.reduce(spans, axis=0)
     head[~(head > 0)] = np.nan
-    if len(head) > 1 and (~np.isnan(head)).sum() > 1:
-        pad = np.pad(head, window // 2, constant_values=np.nan)
-        runs = np.lib.stride_tricks.sliding_window_view(pad, window)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows stay NaN
-            head = np.fmax(head, np.nanmedian(runs, axis=1))
-    shoulders = _dist(kp, R_SHOULDER, L_SHOULDER) / 2.5
-    return head, np.where(np.isnan(head), shoulders, head)
+    return head
+
+
+def running_median(values: np.ndarray, window: int) -> np.ndarray:
+    """(T,) NaN-aware median of the `window` values centred on each (NaN where none)."""
+    pad = np.pad(values, window // 2, constant_values=np.nan)
+    runs = np.lib.stride_tricks.sliding_window_view(pad, window)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows stay NaN
+        return np.nanmedian(runs, axis=1)
 
 
 def _below(joints) -> np.ndarray:
@@ -193,6 +209,16 @@ def check_frames(keypoints: np.ndarray,
     kp = np.array(keypoints, dtype=np.float32, copy=True)
     seen = ~np.isnan(kp[..., 0]) & (kp[..., 2] >= c.threshold)
     masked = np.where(seen[..., None], kp, np.nan)
+
+    # a head far smaller or larger than this person's own (the median around it) is a
+    # collapsed or misplaced face (small people): it goes, and is filled from its neighbours
+    own = frame_heads(masked)
+    if len(own) > 1:
+        around = running_median(own, c.head_window)
+        with np.errstate(invalid="ignore"):
+            odd = (own < around / c.head_change) | (own > around * c.head_change)
+        _drop(kp, odd, NOSE)
+        _drop(masked, odd, NOSE)
     head, unit = head_size(masked)
     y = masked[..., 1]
 
@@ -306,3 +332,46 @@ def check_poses(poses: PoseSequence, config: PlausibilityConfig | None = None
         report.dropped[part] = int(lost[:, _PART_INDEX[part]].any(axis=1).sum())
     report.touched = int((lost.any(axis=1) | jumps).sum())
     return PoseSequence(kp, poses.width, poses.height, poses.fps), report
+
+
+@dataclass
+class AnatomyLimits:
+    """What no adult body shows, used to count implausible frames of a finished skeleton
+    (`implausible_frames`); wider than the detector checks, which remove parts, because
+    this is the verdict a user would give on the output."""
+
+    threshold: float = 0.3  # score from which a point counts as drawn
+    min_shoulders: float = 0.6  # shoulder span in head widths: below is a body seen edge-on
+    max_shoulders: float = 8.0  # ... and above is no human body
+    bone_margin: float = 2.0  # a bone longer than its adult length (in heads) x this
+    knee_rise: float = 1.0  # a knee this many heads above its hip while upright
+
+
+def implausible_frames(keypoints: np.ndarray, limits: AnatomyLimits | None = None
+                       ) -> np.ndarray:
+    """(T,) bool: frames whose drawn skeleton no adult body allows: hips above the neck or
+    knees above the hips of an upright body, a shoulder span outside
+    [min_shoulders, max_shoulders] heads, or a bone beyond `bone_margin` x its adult length
+    in heads. The head unit is the head's own (`head_size`), so a frame without a head is
+    judged on its hips and knees only."""
+    c = limits or AnatomyLimits()
+    kp = np.asarray(keypoints, dtype=np.float64)
+    seen = ~np.isnan(kp[..., 0]) & (kp[..., 2] >= c.threshold)
+    masked = np.where(seen[..., None], kp, np.nan)
+    masked[:, NECK, :2] = 0.5 * (masked[:, R_SHOULDER, :2] + masked[:, L_SHOULDER, :2])
+    head, _ = head_size(masked, window=1)
+    y = masked[..., 1]
+    neck_y = y[:, NECK]
+    with np.errstate(invalid="ignore"):
+        upright = neck_y - y[:, NOSE] > 0.3 * head
+        bad = np.zeros(len(kp), dtype=bool)
+        for hip, knee in ((R_HIP, R_KNEE), (L_HIP, L_KNEE)):
+            bad |= upright & (y[:, hip] < neck_y)
+            bad |= upright & (y[:, knee] < y[:, hip] - c.knee_rise * head)
+        span = _dist(masked, R_SHOULDER, L_SHOULDER) / head
+        bad |= (span < c.min_shoulders) | (span > c.max_shoulders)
+        for child, parent in _PARENT.items():
+            if child in (R_EYE, L_EYE, R_EAR, L_EAR, NOSE):
+                continue  # the head's own spans are the unit
+            bad |= _dist(masked, child, parent) / head > c.bone_margin * _BONE_HEADS[child]
+    return bad

@@ -27,7 +27,8 @@ class Pose:
         d = RetargetConfig()
         with gr.Accordion("1. Pose: retargeting", open=False, elem_id="pose_panel"):
             self.transition = gr.Slider(0, 2, d.transition, step=0.1,
-                                        label="Lead-in from the portrait's pose (s)")
+                                        label="Lead-in from the portrait's pose (s; 0 = "
+                                              "none, as the public scripts)")
             self.smoothing = gr.Slider(0, 21, d.smoothing, step=2,
                                        label="Smoothing window (frames, 0 = off)")
             self.root_motion = gr.Slider(0, 1, d.root_motion, step=0.05,

@@ -131,3 +131,24 @@ def test_upper_body_driver_through_generation_and_dense_maps(portrait_path, tmp_
     poses = PoseSequence.load(result.poses_file)
     assert result.video.is_file() and len(poses) >= 4
     assert not poses.valid()[:, lower].any()
+
+
+def test_onnx_person_detector_boxes_people_only_largest_first(tmp_path):
+    """A YOLOX-layout ONNX file (a stand-in written here) gives the person boxes, other
+    COCO classes left out, and MediaPipe's person finder takes it when given its path."""
+    from animator.pose.detect import MediaPipeDetector
+    from animator.pose.people import OnnxPeopleDetector
+    from tests.pose.test_detect import write_detector
+
+    boxes = [(400, 150, 460, 300, 0.8, 0), (100, 100, 200, 420, 0.9, 0),
+             (300, 300, 352, 352, 0.9, 2)]  # a small person, a large one, a car
+    path = write_detector(tmp_path / "people.onnx", bright=boxes)
+    white = np.full((640, 640, 3), 255, np.uint8)
+    found, scores = OnnxPeopleDetector(path)(white)
+    np.testing.assert_allclose(found, [[100, 100, 200, 420], [400, 150, 460, 300]], atol=2)
+    assert scores.shape == (2,)
+    assert OnnxPeopleDetector(path)(np.zeros((640, 640, 3), np.uint8))[0].shape == (0, 4)
+    with MediaPipeDetector(person_boxes=path) as detector:
+        np.testing.assert_allclose(detector._pedestrians(white)[0], found)
+    with MediaPipeDetector(person_boxes=None) as detector:  # HOG: nobody in a white image
+        assert detector._pedestrians(white)[0].shape == (0, 4)

@@ -17,7 +17,7 @@ import pytest
 from animator.config import InputLimits
 from animator.errors import InputError
 from animator.pose import skeleton as sk
-from animator.pose.detect import MediaPipeDetector, keypoint_box
+from animator.pose.detect import MediaPipeDetector, box_iou, keypoint_box
 from animator.pose.plausibility import check_poses
 from animator.video import read_image, read_video
 
@@ -143,3 +143,16 @@ def test_megamind_at_full_size_two_people_either_can_be_chosen(mediapipe):
     assert np.nanmin(centres[:, 0]) > 0.5 * width  # the man on the right, never the woman
     woman = _centres(largest)
     assert np.nanmax(woman[:, 0]) < 0.5 * width
+
+
+def test_megamind_two_people_both_boxed_at_detection_size(mediapipe):
+    """At 640 px (the size driving videos are detected at) the blurred man behind the
+    woman is boxed too, each box around its own face: the people chooser offers both."""
+    clip = read_video(media("Megamind.avi"), start=0.15, end=0.3, limits=LIMITS)
+    people = mediapipe.detect_people(clip.frames[0])
+    assert len(people) == 2
+    width = clip.frames[0].shape[1]
+    noses = sorted(p[sk.NOSE, 0] for p in people)
+    assert noses[0] < 0.45 * width < 0.55 * width < noses[1]  # the woman left, the man right
+    boxes = [keypoint_box(p) for p in people]
+    assert box_iou(*boxes) < 0.2  # two people, not one seen twice

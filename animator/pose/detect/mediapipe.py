@@ -2,7 +2,8 @@
 offline with no download.
 
 Holistic sees one person per image; several people are found as regions (faces, and for
-people too small for it OpenCV's pedestrian boxes from `animator.pose.people`), each shown
+people too small for it person boxes from `animator.pose.people`: OpenCV's bundled HOG
+pedestrian detector, or a YOLOX ONNX detector when its file is on the machine), each shown
 to it alone, cropped and upscaled; a chosen person in video is followed by a `PersonTrack`.
 The landmark mapping onto DWPose-134 is in holistic.py.
 """
@@ -13,6 +14,7 @@ import contextlib
 import os
 import warnings
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -27,10 +29,19 @@ from animator.pose.detect.common import (
     keypoint_box,
     person_size,
 )
+from animator.pose.detect.dwpose_weights import find_dwpose_weights
 from animator.pose.detect.holistic import _from_holistic
 from animator.pose.detect.interface import Progress, _Detector
-from animator.pose.people import PeopleDetector, PersonTrack, appearance, crop_region, look_distance
+from animator.pose.people import (
+    OnnxPeopleDetector,
+    PeopleDetector,
+    PersonTrack,
+    appearance,
+    crop_region,
+    look_distance,
+)
 from animator.pose.skeleton import (
+    NOSE,
     PoseSequence,
 )
 
@@ -71,7 +82,7 @@ class MediaPipeDetector(_Detector):
     def __init__(self, min_detection_confidence: float = 0.5,
                  min_tracking_confidence: float = 0.5, crop_side: int = 384,
                  redetect_every: int = 10, max_look: float = 0.5, max_offset: float = 0.15,
-                 follow_aspect: float = 0.6):
+                 follow_aspect: float = 0.6, person_boxes: str | Path | None = "auto"):
         os.environ.setdefault("GLOG_minloglevel", "2")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         from mediapipe.python.solutions import holistic
@@ -85,6 +96,10 @@ class MediaPipeDetector(_Detector):
         self.max_look = max_look
         self.max_offset = max_offset
         self.follow_aspect = follow_aspect
+        self.face_widths = (3.0, 2.0, 1.5)  # half-widths, in face sizes, of a face's region
+        # people's boxes: a YOLOX-style ONNX file ("auto": DWPose's when it is on disk),
+        # None for OpenCV's HOG pedestrian detector (bundled, always there)
+        self.person_boxes = person_boxes
 
     def _open(self, static: bool):
         with _quiet_stderr():
@@ -144,20 +159,16 @@ class MediaPipeDetector(_Detector):
         detector, each box cropped and upscaled."""
         height, width = image.shape[:2]
         faces = self._face_boxes(image)
-        regions = [(0, 0, width, height)]
-        if len(faces) > 1:
-            regions = []
-            for x0, y0, x1, y1 in faces:
-                size = max(x1 - x0, y1 - y0)
-                regions.append((int(max(0, (x0 + x1) / 2 - 3 * size)), int(max(0, y0 - size)),
-                                int(min(width, (x0 + x1) / 2 + 3 * size)), height))
         people: list[np.ndarray] = []
         # A fresh graph per image: Holistic's "static" mode still carries face and hand
         # regions over from the previous image, which moves points by pixels between
         # identical calls; a new graph makes the portrait's pose repeatable.
-        for region in regions:
+        if len(faces) <= 1:
             with self._open(static=True) as graph:
-                pose = self._in_region(graph, image, region)
+                pose = self._in_region(graph, image, (0, 0, width, height))
+            people += [pose] if pose is not None else []
+        for face in faces if len(faces) > 1 else ():
+            pose = self._person_of_face(image, face)
             if pose is not None and not any(_overlaps(keypoint_box(pose), keypoint_box(p))
                                             for p in people):
                 people.append(pose)
@@ -174,6 +185,26 @@ class MediaPipeDetector(_Detector):
         people = [p for p in people if keypoint_box(p) is not None]  # a lone point: nobody
         people.sort(key=person_size, reverse=True)
         return people
+
+    def _person_of_face(self, image: np.ndarray, face: np.ndarray) -> np.ndarray | None:
+        """The person below a face: Holistic on a region hanging from the face, 6 face
+        widths wide, narrowed (4, then 3) while the pose it finds has its nose outside this
+        face (a sharper neighbour in the region took its place), None if none fits."""
+        height, width = image.shape[:2]
+        x0, y0, x1, y1 = face
+        size = max(x1 - x0, y1 - y0)
+        grown = np.array([x0 - size / 2, y0 - size / 2, x1 + size / 2, y1 + size / 2])
+        for half in self.face_widths:
+            region = (int(max(0, (x0 + x1) / 2 - half * size)), int(max(0, y0 - size)),
+                      int(min(width, (x0 + x1) / 2 + half * size)), height)
+            with self._open(static=True) as graph:
+                pose = self._in_region(graph, image, region)
+            if pose is None:
+                continue
+            nose = pose[NOSE]
+            if nose[2] > 0 and grown[0] <= nose[0] <= grown[2] and grown[1] <= nose[1] <= grown[3]:
+                return pose
+        return None
 
     def detect_people(self, image: np.ndarray) -> np.ndarray:
         people = self._people(_as_rgb(image))
@@ -264,7 +295,12 @@ class MediaPipeDetector(_Detector):
 
     def _pedestrians(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self._pedestrian_detector is None:
-            self._pedestrian_detector = PeopleDetector()
+            path = self.person_boxes
+            if path == "auto":
+                weights = find_dwpose_weights()
+                path = weights[0] if weights is not None else None
+            self._pedestrian_detector = (OnnxPeopleDetector(path) if path is not None
+                                         else PeopleDetector())
         return self._pedestrian_detector(image)
 
     def close(self) -> None:

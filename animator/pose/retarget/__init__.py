@@ -5,13 +5,16 @@ shared/reference/retarget.md, each also a function of its own module so it can b
 alone (all of them are importable from this package):
 
 1. `hygiene` (visibility.py): visibility thresholds, the neck as the mid-shoulder, hands
-   given to the nearest wrist and dropped when farther than half a forearm.
+   given to the nearest wrist and dropped when farther than half a forearm; then
+   (steady.py) left/right labels kept consistent over time, shoulder-span outliers dropped
+   and heads of a few pixels steadied, for small people.
 2. `clean` (cleaning.py, gap filling in gaps.py): Hampel outliers (body), one-frame spikes
    (hands, face), short gaps filled in parameter space (bone angle and log-length), so a
    filled limb keeps its length.
 3. `canonical_lengths` (lengths.py): per-frame scale s_t and a high quantile of
    l_t(b) / s_t, because projection only ever shortens a bone.
-4. `proportion_ratios` (ratios.py): a global scale k from bones that any portrait shows,
+4. `proportion_ratios` (ratios.py): a global scale k from bones that any portrait shows
+   (those a side view or a seated pose foreshortened set aside first, foreshortening.py),
    then per-bone ratios relative to k, clipped, with group fallbacks for bones the portrait
    does not show; the user's multipliers.
 5. `decompose` / `compose` (tree.py): a pose as root + vectors along the kinematic tree;
@@ -48,6 +51,7 @@ from animator.pose.retarget.cleaning import (
     clean,
     hampel_outliers,
 )
+from animator.pose.retarget.foreshortening import body_ratio, foreshortened
 from animator.pose.retarget.gaps import LINEAR_GAP, MAX_GAP, fill_gaps, gap_plan, interpolate
 from animator.pose.retarget.lengths import (
     COL,
@@ -87,7 +91,14 @@ from animator.pose.retarget.ratios import (
     portrait_lengths,
     proportion_ratios,
 )
+from animator.pose.retarget.settings import check_retarget_config
 from animator.pose.retarget.smoothing import smooth
+from animator.pose.retarget.steady import (
+    consistent_sides,
+    span_outliers,
+    steady_head,
+    steady_shoulders,
+)
 from animator.pose.retarget.transitions import closest_frame, lead_in, transition
 from animator.pose.retarget.tree import (
     BONE_CHILDREN,
@@ -107,8 +118,10 @@ __all__ = [
     "BONE_CHILDREN", "BONE_GROUP", "BORDER", "COL", "DEPTH", "HAMPEL_FLOOR", "HAMPEL_SIGMAS",
     "HAND_COLS", "HEAD_COLS", "K_WEIGHT", "LEVELS", "LINEAR_GAP", "MAX_GAP", "MEAS_A",
     "MEAS_B", "MEAS_MIRROR", "MULTIPLIER_GROUPS", "NUM_BODY", "NUM_MEAS", "PARENT", "PRIOR",
-    "RATIO_GROUPS", "SPIKE_FLOOR", "Canonical", "Retargeted", "assign_hands",
-    "canonical_lengths", "clean", "closest_frame", "compose", "decompose", "fill_gaps",
+    "RATIO_GROUPS", "SPIKE_FLOOR", "Canonical", "Retargeted", "assign_hands", "body_ratio",
+    "canonical_lengths", "check_retarget_config", "consistent_sides", "foreshortened",
+    "span_outliers", "steady_head", "steady_shoulders", "clean", "closest_frame", "compose",
+    "decompose", "fill_gaps",
     "frame_scale", "from_planes", "gap_plan", "global_scale", "group_ratios",
     "hampel_outliers", "hygiene", "interpolate", "lead_in", "measure", "place",
     "point_ratios", "portrait_lengths", "proportion_ratios", "retarget", "root_positions",

@@ -12,6 +12,8 @@ import numpy as np
 from animator.config import RetargetConfig
 from animator.errors import InputError
 from animator.pose.retarget.cleaning import clean
+from animator.pose.retarget.foreshortening import foreshortened
+from animator.pose.retarget.foreshortening import notice as foreshortening_notice
 from animator.pose.retarget.lengths import COL, HAND_COLS, Canonical, canonical_lengths
 from animator.pose.retarget.ratios import (
     BORDER,
@@ -23,7 +25,9 @@ from animator.pose.retarget.ratios import (
     portrait_lengths,
     proportion_ratios,
 )
+from animator.pose.retarget.settings import check_retarget_config
 from animator.pose.retarget.smoothing import smooth
+from animator.pose.retarget.steady import consistent_sides, steady_head, steady_shoulders
 from animator.pose.retarget.transitions import closest_frame, lead_in
 from animator.pose.retarget.tree import compose, decompose, from_planes
 from animator.pose.retarget.visibility import hygiene
@@ -74,7 +78,7 @@ def retarget(
     portrait's pixels. Raises InputError when the driver never shows a person or the
     portrait shows no usable head and shoulders, or for unknown multiplier groups.
     """
-    config = config or RetargetConfig()
+    config = check_retarget_config(config or RetargetConfig())
     if len(portrait) != 1:
         raise ValueError(f"portrait must be a single pose, got {len(portrait)} frames")
     mult = _multipliers(config)
@@ -108,7 +112,11 @@ def retarget(
     out, placed = place(root, vec, seen, r, w, k, p_xy, portrait, config)
     empty = int((~present[start:]).sum())
     if empty:
-        notices.append(f"{empty} driving frame(s) show no person; they stay empty.")
+        notices.append(
+            f"{empty} of {len(present) - start} driving frames show no person: they stay empty "
+            "(black) in the output. Trim the video to where the person is visible to avoid "
+            "them.")
+    notices += placement_notices(k, placed, portrait, config)
 
     # 7: transition from the portrait's pose
     lead = 0
@@ -122,7 +130,9 @@ def retarget(
         if lead > frames:
             notices.append(
                 f"The lead-in from the portrait's pose was lengthened to "
-                f"{lead / driver.fps:.2f} s so the first moves stay smooth."
+                f"{lead / driver.fps:.2f} s so the first moves stay smooth; to start sooner, "
+                "start at the driving frame closest to the portrait's pose (start at closest) or "
+                "use a portrait posed like the video's first frame."
             )
         out = np.concatenate([lead_xy, out], axis=-1)
         scores = np.concatenate([lead_scores, scores], axis=-1)
@@ -152,6 +162,9 @@ def _cleaned_driver(
             "No person found in the driving video: use a video where one person is "
             "clearly visible."
         )
+    consistent_sides(xy, scores, canon.torso * canon.scale)  # small people's flips
+    steady_shoulders(xy, scores)
+    steady_head(xy)
     xy, scores, root = clean(xy, scores, present, canon.torso * canon.scale, config.threshold)
     return xy, scores, present, root
 
@@ -164,6 +177,8 @@ def _proportions(
     per-point ratios r with their weights w; notices for limited or unmeasured parts.
     Raises InputError when the two people share no measure to compare."""
     ref = portrait_lengths(p_xy, portrait.width, portrait.height)
+    short = foreshortened(ref, canon, config.ratio_clip)
+    ref = np.where(short, np.nan, ref)  # shortened by the view: treated as not shown
     k = global_scale(ref, canon) if not np.isnan(p_root).any() else math.nan
     if not np.isfinite(k):
         if np.isnan(p_root).any() or not (~np.isnan(ref) & (K_WEIGHT > 0)).any():
@@ -177,21 +192,25 @@ def _proportions(
         )
     rho, measured = proportion_ratios(ref, canon, k, config.ratio_clip)
     r, w = point_ratios(rho, canon, k, mult)
+    if (line := foreshortening_notice(short)) is not None:
+        notices.append(line)
     with np.errstate(invalid="ignore", divide="ignore"):
         raw = ref / (k * canon.lengths)
     if (measured & ((raw > config.ratio_clip) | (raw < 1 / config.ratio_clip))).any():
         notices.append(
             f"Some of the portrait's proportions differ from the driving video's by more "
-            f"than {config.ratio_clip:g}x and were limited to that."
+            f"than {config.ratio_clip:g}x and were limited to that; if the portrait's "
+            "person really is built so, raise that part's multiplier."
         )
     legs = [COL[j] for j in (R_KNEE, L_KNEE, R_ANKLE, L_ANKLE)]
     if not measured[legs].any() and canon.observed[legs].any():
         notices.append(
             "The portrait shows only the upper body: the legs keep the driving video's "
-            "proportions."
+            "proportions (a full-length portrait gives the person's own)."
         )
     if not measured[HAND_COLS].any() and canon.observed[HAND_COLS].any():
-        notices.append("The portrait's hands are not visible: hand size follows the forearms.")
+        notices.append("The portrait's hands are not visible: hand size follows the forearms "
+                       "(a portrait showing the hands gives their own size).")
     return k, rho, r, w
 
 
@@ -233,6 +252,34 @@ def place(
             out[1] += drop
             placed[1] += drop
     return out, placed
+
+
+EXTREME_SCALE = 4.0  # a body scale beyond this (or under its inverse) is explained
+
+
+def placement_notices(k: float, placed: np.ndarray, portrait: PoseSequence,
+                      config: RetargetConfig) -> list[str]:
+    """What placement assumed, one line each with what to do: an extreme body scale k
+    (a close-up against a wide shot, say) and a neck that leaves the portrait's picture
+    (the driver's travel times k)."""
+    notes = []
+    if k > EXTREME_SCALE or k < 1 / EXTREME_SCALE:
+        bigger = "larger" if k > 1 else "smaller"
+        notes.append(
+            f"Body scale x{k:.2f}: the portrait's person is {max(k, 1 / k):.1f}x {bigger} in "
+            "the picture than the driving video's (one is a close-up, the other a wide "
+            "shot), so the driver's travel and any detection jitter are scaled as much. "
+            "For a steadier result use a driving video framed like the portrait, or lower "
+            "the travel kept from the driver (root motion) to keep the person in place.")
+    x, y = placed
+    with np.errstate(invalid="ignore"):
+        out = (x < 0) | (x > portrait.width) | (y < 0) | (y > portrait.height)
+    if out.any() and config.root_motion > 0:
+        notes.append(
+            f"The driving person's travel (x{k:.2f} with the body scale) takes the skeleton "
+            f"out of the portrait's picture in {int(out.sum())} frame(s): lower the travel kept "
+            "from the driver (root motion; 0 keeps the person where the portrait shows them).")
+    return notes
 
 
 def _lead_in_frames(
