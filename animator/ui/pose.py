@@ -63,7 +63,7 @@ def extract_pose_for(animator, seen: inputs.PeopleSeen | None = None):
     nobody refused before any work)."""
 
     @user_errors
-    def extract_pose(portrait, video=None, progress=gr.Progress(track_tqdm=True), **settings):
+    def extract_pose(portrait, video=None, progress=gr.Progress(), **settings):
         """Detect poses in the portrait and the driving video (or built-in motion), rescale the
         driving skeleton to the portrait's body, and return a side-by-side preview video, the
         first retargeted frame over the portrait, the retargeted poses as JSON, and notes."""
