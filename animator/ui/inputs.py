@@ -8,16 +8,17 @@ every frame."""
 from __future__ import annotations
 
 from collections import OrderedDict
+from contextlib import closing
 from pathlib import Path
 
 import gradio as gr
 
-from animator.driving import VIDEO_SUFFIXES
+from animator.driving import DETECTION_MAX_SIDE, VIDEO_SUFFIXES
 from animator.errors import InputError
 from animator.pose.motions import MOTIONS
 from animator.ui import playable
 from animator.ui.handlers import on_page, user_errors
-from animator.video import probe_video
+from animator.video import iter_video, probe_video
 
 NO_MOTION = "none"
 PEOPLE_SCAN_SECONDS = 10.0  # how much of a video `Animator.find_people` looks at
@@ -73,9 +74,18 @@ class PeopleSeen:
         self.counts: OrderedDict[tuple[str, float], int] = OrderedDict()
 
     def count(self, video: str, start: float) -> int:
+        """People in the first frame that shows anybody (0: nobody in the first seconds);
+        not known from an upload (an API call), frames are streamed and detected one at a
+        time until somebody is found, so a video with people costs one frame or a few."""
         key = (str(video), start)
         if key not in self.counts:
-            self.remember(key, len(self.animator.find_people(video, start=start).boxes))
+            count = 0
+            with closing(iter_video(video, start=start, end=start + PEOPLE_SCAN_SECONDS,
+                                    max_side=DETECTION_MAX_SIDE)) as frames:  # ffmpeg ends
+                for frame in frames:
+                    if count := len(self.animator.find_people(frame).boxes):
+                        break
+            self.remember(key, count)
         return self.counts[key]
 
     def remember(self, key: tuple[str, float], count: int) -> None:
