@@ -170,6 +170,7 @@ class Inputs:
             if not video:
                 return gr.update(), *shown
             seen.remember((str(video), start), count)
+            animator.cleanup()  # old jobs' folders, the player's old copies among them
             copy = playable.player_copy(video, animator.work_dir)
             return (gr.update() if copy is None else copy), *shown
 
