@@ -8,19 +8,21 @@ every frame."""
 from __future__ import annotations
 
 from collections import OrderedDict
+from contextlib import closing
 from pathlib import Path
 
 import gradio as gr
 
-from animator.driving import VIDEO_SUFFIXES
+from animator.driving import DETECTION_MAX_SIDE, VIDEO_SUFFIXES
 from animator.errors import InputError
 from animator.pose.motions import MOTIONS
 from animator.ui import playable
 from animator.ui.handlers import on_page, user_errors
-from animator.video import probe_video
+from animator.video import iter_video, probe_video
 
 NO_MOTION = "none"
 PEOPLE_SCAN_SECONDS = 10.0  # how much of a video `Animator.find_people` looks at
+PEOPLE_SCAN_FPS = 2.0  # frames a second looked at when the upload did not say
 REMEMBERED = 64  # uploads whose people count is kept
 
 
@@ -73,9 +75,20 @@ class PeopleSeen:
         self.counts: OrderedDict[tuple[str, float], int] = OrderedDict()
 
     def count(self, video: str, start: float) -> int:
+        """People in the first frame that shows anybody (0: nobody in the first seconds);
+        not known from an upload (an API call), two frames a second are streamed and
+        detected one at a time until somebody is found: a video with people costs a frame
+        or two, an empty one 20 detections, not the 250 of every frame."""
         key = (str(video), start)
         if key not in self.counts:
-            self.remember(key, len(self.animator.find_people(video, start=start).boxes))
+            count = 0
+            with closing(iter_video(video, fps=PEOPLE_SCAN_FPS, start=start,
+                                    end=start + PEOPLE_SCAN_SECONDS,
+                                    max_side=DETECTION_MAX_SIDE)) as frames:  # ffmpeg ends
+                for frame in frames:
+                    if count := len(self.animator.find_people(frame).boxes):
+                        break
+            self.remember(key, count)
         return self.counts[key]
 
     def remember(self, key: tuple[str, float], count: int) -> None:
@@ -94,9 +107,9 @@ class PeopleSeen:
         end = min(end or float("inf"), probe_video(driving).duration)
         if end - start <= PEOPLE_SCAN_SECONDS:
             raise InputError(
-                "No person found in the driving video (the people box above says \"nobody "
-                "found\"). Upload a video in which one person is visible (whole body for "
-                "dances and walks), or pick a built-in motion.")
+                "No person found in the driving video, so it has no motion to give. Upload "
+                "a video in which one person is visible (whole body for dances and walks), "
+                "or pick a built-in motion.")
 
 
 class Inputs:
@@ -157,6 +170,7 @@ class Inputs:
             if not video:
                 return gr.update(), *shown
             seen.remember((str(video), start), count)
+            animator.cleanup()  # old jobs' folders, the player's old copies among them
             copy = playable.player_copy(video, animator.work_dir)
             return (gr.update() if copy is None else copy), *shown
 

@@ -65,7 +65,8 @@ def animate_for(animator, section: Settings, jobs: Jobs, seen: PeopleSeen):
 
 def build_demo(animator) -> gr.Blocks:
     """The page; every handler delegates to `animator`, whose preset the page opens with."""
-    extract_pose = extract_pose_for(animator)
+    seen = PeopleSeen(animator)  # the people of each driving video, from its upload
+    extract_pose = extract_pose_for(animator, seen)
     jobs = Jobs()
     with gr.Blocks(title="Animator: pose-driven image animation",
                    delete_cache=(1800, 3600)) as demo:
@@ -96,7 +97,6 @@ def build_demo(animator) -> gr.Blocks:
         pose_inputs = {**given.api, **pose.api}
         with examples_slot:
             add_examples(given, pose, extract_pose, {k: c.value for k, c in pose_inputs.items()})
-        seen = PeopleSeen(animator)
         given.wire(animator, seen)
         pose_args = dict(fn=extract_pose, inputs=[given.portrait, given.video],
                          outputs=pose.outputs, inputs_kwargs=pose_inputs, concurrency_limit=4,

@@ -58,15 +58,18 @@ class Pose:
         return [self.preview, self.first, self.file, self.notes]
 
 
-def extract_pose_for(animator):
-    """The `/extract_pose` endpoint over `animator`."""
+def extract_pose_for(animator, seen: inputs.PeopleSeen | None = None):
+    """The `/extract_pose` endpoint over `animator` (a driving video in which `seen` finds
+    nobody refused before any work)."""
 
     @user_errors
-    def extract_pose(portrait, video=None, progress=gr.Progress(track_tqdm=True), **settings):
+    def extract_pose(portrait, video=None, progress=gr.Progress(), **settings):
         """Detect poses in the portrait and the driving video (or built-in motion), rescale the
         driving skeleton to the portrait's body, and return a side-by-side preview video, the
         first retargeted frame over the portrait, the retargeted poses as JSON, and notes."""
         driving, lines = inputs.driving(video, settings)
+        if seen is not None:
+            seen.refuse_nobody(driving, inputs.span(settings))
         result = animator.preview_pose(
             inputs.portrait_path(portrait), driving, retarget_config=retarget_config(settings),
             progress=lambda f, desc: progress(f, desc=desc), **inputs.span(settings),

@@ -10,7 +10,7 @@ import gradio as gr
 import pytest
 
 from animator.errors import InputError
-from animator.ui.handlers import Jobs, notes, user_errors
+from animator.ui.handlers import Jobs, notes, on_page, user_errors
 
 
 def test_user_mistakes_and_failures_become_messages():
@@ -47,3 +47,17 @@ def test_a_client_that_leaves_stops_its_jobs():
 
     assert asyncio.run(run_and_leave()) == "stopped" and seen == [True]
     assert jobs.running == {}  # the session is forgotten with its jobs
+
+
+def test_on_the_page_a_refusal_is_the_notes_and_the_other_outputs_are_emptied():
+    @user_errors
+    def refused(portrait):
+        raise InputError("Run `python -m animator download` first.")
+
+    async def refused_later(portrait):
+        refused(portrait)
+
+    expected = (None, None, "**Not done.** Run `python -m animator download` first.")
+    assert on_page(refused, 3, 2)("p.jpg") == expected
+    assert asyncio.run(on_page(refused_later, 3, 2)("p.jpg")) == expected
+    assert on_page(lambda portrait: ("v", "s", "n"), 3, 2)("p.jpg") == ("v", "s", "n")

@@ -33,11 +33,14 @@ def test_a_driving_video_with_nobody_is_refused_before_any_work(client, portrait
         raise AssertionError("the model was loaded for a video with nobody in it")
 
     monkeypatch.setattr(app.animator, "load", no_loading)
+    monkeypatch.setattr(app.animator, "preview_pose", no_loading)
     started = time.perf_counter()
-    with pytest.raises(Exception, match="No person found in the driving video") as error:
-        client.predict(handle_file(str(portrait_path)), handle_file(str(empty)),
-                       api_name="/animate")
-    assert "built-in motion" in str(error.value) and time.perf_counter() - started < 30
+    for endpoint in ("/animate", "/extract_pose"):
+        with pytest.raises(Exception, match="No person found in the driving video") as error:
+            client.predict(handle_file(str(portrait_path)), handle_file(str(empty)),
+                           api_name=endpoint)
+        assert "built-in motion" in str(error.value)
+    assert time.perf_counter() - started < 30
 
 
 def test_output_names_are_readable(client):

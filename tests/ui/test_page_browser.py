@@ -76,13 +76,23 @@ def test_examples_near_the_top_fit_and_work_after_the_cache_is_cleaned(app_url, 
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_a_refusal_is_rendered_in_the_notes_without_error_badges(app_url, browser, width,
-                                                                 portrait_path, tmp_path,
-                                                                 monkeypatch):
+def test_refusals_are_shown_where_the_user_looks_without_error_badges(app_url, browser, width,
+                                                                      tmp_path):
     page = opened(browser, app_url, width)
     assert not red(page, "stop") and page.locator("#stop").is_disabled()  # idle
+    text = tmp_path / "portrait.jpg"
+    text.write_text("not a picture")
+    page.locator("#portrait input[type=file]").set_input_files(str(text))
+    page.locator("#portrait_notes").get_by_text("Not done").wait_for(timeout=20_000)
     page.click("#preview")
     page.locator("#pose_notes").get_by_text("Not done").wait_for(timeout=20_000)
+    assert error_badges(page) == 0
+    page.close()
+
+
+def test_a_failed_load_says_what_to_run_rendered_in_the_notes(app_url, browser, portrait_path,
+                                                              tmp_path, monkeypatch):
+    page = opened(browser, app_url, 1400)
     monkeypatch.setattr(app.animator, "weights_dir", tmp_path)  # no weights: refused
     page.locator("#portrait input[type=file]").set_input_files(str(portrait_path))
     page.get_by_text("1 found").first.wait_for(timeout=30_000)
