@@ -66,6 +66,10 @@ class Preset:
     # Channel order of the portrait handed to the face models (face.FaceEmbedder): "bgr",
     # insightface's own convention, or "rgb" (the image as read, red and blue swapped for it).
     face_channels: str = "bgr"
+    # The portrait goes to [-1, 1] in float32 and back to uint8 by truncation before the
+    # pipeline sees it, as MimicMotion's inference.py hands it over (a quarter of the values
+    # lose 1: about 1e-2 relative on the image latent).
+    portrait_round_trip: bool = False
     license: str = ""  # terms and access steps, shown to users before downloading
 
 
@@ -126,6 +130,7 @@ PRESETS: dict[str, Preset] = {
         swap_rb=True,
         style="confidence",
         reference_anchor=True,
+        portrait_round_trip=True,
         # As inference.py with configs/test.yaml: decode_chunk_size=8 over all latents (the
         # anchor's included); one 72-frame window's noise repeated along the clip; the seed
         # on torch.Generator(device=device), CUDA when there is one ("auto").

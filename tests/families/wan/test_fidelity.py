@@ -75,8 +75,8 @@ def test_footage_shrinks_by_area_and_the_portrait_linearly():
     np.testing.assert_array_equal(grow.image(small)[dy:dy + h], cv2.resize(small, (w, h)))
 
 
-def test_wan_cuts_from_the_full_resolution_footage(loads, portrait_path, driving_path,
-                                                   tmp_path, monkeypatch):  # noqa: F811
+def test_wan_cuts_from_the_full_resolution_footage(loads, portrait_path,  # noqa: F811
+                                                   driving_path, tmp_path, monkeypatch):
     """Wan2.2's preprocessing cuts the face crops (and replace mode's background and masks)
     from the footage as decoded, not from a downscaled copy; only our pose detection runs
     on a copy at most 640 px on a side, and its points are in the footage's pixels."""
