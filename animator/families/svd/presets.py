@@ -73,6 +73,10 @@ class Preset:
     license: str = ""  # terms and access steps, shown to users before downloading
 
 
+# The face models' channel order for the identity weights (StableAnimator's inference
+# script hands insightface RGB; see its preset): the one source for generation and training.
+IDENTITY_FACE_CHANNELS = "rgb"
+
 PRESETS: dict[str, Preset] = {
     "stableanimator": Preset(
         name="stableanimator",
@@ -110,7 +114,7 @@ PRESETS: dict[str, Preset] = {
         # (animation_dataset.py) hands app.get the cv2.imread BGR frame unconverted. We follow
         # the inference script, which made the published clips. (Our trainer's face caches
         # use this same embedder, loaded.face, unless face_model_dir names another folder.)
-        face_channels="rgb",
+        face_channels=IDENTITY_FACE_CHANNELS,
         license="StableAnimator weights: see https://huggingface.co/FrancisRing/StableAnimator "
                 "(model card). They build on Stable Video Diffusion (Stability AI's license, "
                 "see its model card). The insightface antelopev2 face models are for "
