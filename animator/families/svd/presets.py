@@ -70,6 +70,9 @@ class Preset:
     # pipeline sees it, as MimicMotion's inference.py hands it over (a quarter of the values
     # lose 1: about 1e-2 relative on the image latent).
     portrait_round_trip: bool = False
+    # No face found by insightface: retry with facexlib's detector and alignment first, as
+    # StableAnimator's inference_basic.py (face_retry.py), when facexlib is installed.
+    face_retry: bool = False
     license: str = ""  # terms and access steps, shown to users before downloading
 
 
@@ -115,6 +118,7 @@ PRESETS: dict[str, Preset] = {
         # the inference script, which made the published clips. (Our trainer's face caches
         # use this same embedder, loaded.face, unless face_model_dir names another folder.)
         face_channels=IDENTITY_FACE_CHANNELS,
+        face_retry=True,
         license="StableAnimator weights: see https://huggingface.co/FrancisRing/StableAnimator "
                 "(model card). They build on Stable Video Diffusion (Stability AI's license, "
                 "see its model card). The insightface antelopev2 face models are for "
