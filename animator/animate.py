@@ -381,7 +381,7 @@ class Animator:
         inputs = GenerationInputs(
             prep.image, prep.reference, poses, [prep.driver_index(i) for i in range(len(poses))],
             prep.driving.frames, prep.driving.poses, prep.driving.audio, generation,
-            full_frames=prep.driving.full_frames, source_fps=prep.driving.source_fps)
+            source_fps=prep.driving.source_fps)
         with self._job(out_dir) as out:
             poses_file = poses.save(out / "poses.json")
             result, compare, made = self._generate(generator, inputs, prep, out, comparison,

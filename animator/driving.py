@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from animator.config import InputLimits
@@ -27,7 +28,7 @@ from animator.video import VideoInfo, check_trim, frame_cap_notice, plan_span, r
 
 Progress = Callable[[float, str], None]
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".gif")
-DETECTION_MAX_SIDE = 640  # driving frames are detected (and previewed) at this size
+DETECTION_MAX_SIDE = 640  # driving frames are detected at this size (kept at the input size)
 
 
 @dataclass
@@ -40,9 +41,6 @@ class Driving:
     audio_start: float  # seconds into `audio` where poses[0] sits
     notices: list[str] = field(default_factory=list)
     source_fps: float | None = None  # the video's own frame rate (before resampling)
-    # The same frames decoded at full resolution (within the limits), on request: families
-    # driven by the raw video show the model those, not the detection-size ones.
-    full_frames: Callable[[], list[np.ndarray]] | None = None
 
 
 def motion_driving(name: str, *, fps: float | None, start: float, end: float | None,
@@ -113,29 +111,36 @@ def video_driving(path: Path, *, fps: float | None, start: float, end: float | N
                   person: int, limits: InputLimits, detector: Callable[[], object],
                   lock: threading.Lock, cache: PoseCache, progress: Progress,
                   resampling: str = "filter") -> Driving:
-    """Poses of person `person` in a driving video, read at the detection size (its rate
-    changed by `resampling`, see `read_video`); `detector()` gives the detector (created on
-    first use), used under `lock`."""
-    full_limits = limits
-    limits = replace(limits, max_side=min(limits.max_side, DETECTION_MAX_SIDE))
+    """Poses of person `person` in a driving video (its rate changed by `resampling`, see
+    `read_video`); `detector()` gives the detector (created on first use), used under
+    `lock`. The frames are kept at the input limits' size, as the public code keeps the
+    footage (Wan's face crops, replace mode's background and masks are cut from them);
+    only the detection sees copies at most DETECTION_MAX_SIDE on a side, and its points are
+    scaled back to the frames' pixels."""
     progress(0.0, "Reading the driving video")
     clip = read_video(path, fps=fps, start=start, end=end, limits=limits, resampling=resampling)
-    key = (_file_digest(path), clip.fps, clip.start, len(clip.frames), detector().name, person,
-           resampling)
+    height, width = clip.frames[0].shape[:2]
+    small = _fit_side(width, height, DETECTION_MAX_SIDE)
+    key = (_file_digest(path), clip.fps, clip.start, len(clip.frames), (width, height),
+           detector().name, person, resampling)
     poses = cache.get(key)
     if poses is None:
-        height, width = clip.frames[0].shape[:2]
         total = len(clip.frames)
 
         def detection_progress(done: int, _total=None):
             progress(0.05 + 0.6 * done / total, f"Detecting poses: frame {done}/{total}")
 
+        frames = (clip.frames if small == (width, height) else
+                  (cv2.resize(f, small, interpolation=cv2.INTER_AREA) for f in clip.frames))
         found = detector()
         with lock:
-            poses = found.detect_video(
-                clip.frames, clip.fps, width, height, progress=detection_progress,
-                person=person,
-            )
+            poses = found.detect_video(frames, clip.fps, *small, progress=detection_progress,
+                                       person=person)
+        if small != (width, height):
+            kp = poses.keypoints.copy()
+            kp[..., 0] *= width / small[0]
+            kp[..., 1] *= height / small[1]
+            poses = PoseSequence(kp, width, height, poses.fps)
         cache.remember(key, poses)
     notices = list(clip.notices)
     poses, report = check_poses(poses)  # cheap, so the cache keeps what was detected
@@ -148,14 +153,15 @@ def video_driving(path: Path, *, fps: float | None, start: float, end: float | N
         )
     # frames without the person are told once, by retargeting, which knows what becomes
     # of them (they stay empty)
+    return Driving(poses, clip.frames, path, clip.start, notices, clip.source.fps)
 
-    def full_frames() -> list[np.ndarray]:
-        if full_limits.max_side <= limits.max_side:
-            return clip.frames
-        return read_video(path, fps=clip.fps, start=start, end=end, limits=full_limits,
-                          resampling=resampling).frames
 
-    return Driving(poses, clip.frames, path, clip.start, notices, clip.source.fps, full_frames)
+def _fit_side(width: int, height: int, max_side: int) -> tuple[int, int]:
+    """(width, height) scaled to at most `max_side` on the long side, sides even."""
+    if max(width, height) <= max_side:
+        return width, height
+    scale = max_side / max(width, height)
+    return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
 
 
 def _file_digest(path: Path) -> str:

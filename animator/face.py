@@ -101,7 +101,7 @@ class FaceEmbedder:
     """
 
     def __init__(self, model_dir: str | Path, device: str = "cpu", det_size: int = 640,
-                 channels: str = "bgr"):
+                 channels: str = "bgr", retry=None, retry_notice: str | None = None):
         if det_size <= 0 or det_size % 32:
             raise InputError(f"Face detection size must be a positive multiple of 32 "
                              f"(e.g. 640), got {det_size}.")
@@ -129,6 +129,9 @@ class FaceEmbedder:
         app.prepare(ctx_id=0, det_size=(det_size, det_size))
         self.folder = folder
         self.channels = channels
+        # StableAnimator's second look (face_retry.py): image -> aligned face or None
+        self.retry, self.retry_notice = retry, retry_notice
+        self.retried = False  # whether the last `embed` found its face through `retry`
         self._detector = app.models["detection"]
         self._recognizer = app.models["recognition"]
 
@@ -145,8 +148,13 @@ class FaceEmbedder:
                              f"{image.shape}")
         handed = np.ascontiguousarray(image[..., ::-1] if self.channels == "bgr" else image)
         boxes, landmarks = self._detector.detect(handed)
+        self.retried = False
         if len(boxes) == 0:
-            return None
+            aligned = self.retry(handed) if self.retry is not None else None
+            if aligned is None:
+                return None
+            self.retried = True
+            return np.asarray(self._recognizer.get_feat(aligned), np.float32).reshape(-1)
         areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
         i = int(np.argmax(areas))
         face = Face(bbox=boxes[i, :4], kps=landmarks[i], det_score=boxes[i, 4])
@@ -155,7 +163,12 @@ class FaceEmbedder:
     def embed_with_notice(self, image: np.ndarray) -> tuple[np.ndarray | None, str | None]:
         """`embed`, plus the notice to show the user when no face was found."""
         embedding = self.embed(image)
-        return embedding, NO_FACE_NOTICE if embedding is None else None
+        if embedding is None:
+            return None, " ".join(filter(None, (NO_FACE_NOTICE, self.retry_notice)))
+        if self.retried:
+            return embedding, ("insightface found no face in the portrait; facexlib's detector "
+                               "did, and its aligned face was embedded (as StableAnimator).")
+        return embedding, None
 
 
 __all__ = ["NO_FACE_NOTICE", "FaceEmbedder", "find_face_model_dir"]

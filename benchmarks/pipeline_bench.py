@@ -31,7 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from diffusers import StableVideoDiffusionPipeline  # noqa: E402
 
 from animator.families.svd.models.tiny import tiny_components, tiny_pipeline  # noqa: E402
-from animator.families.svd.windows import plan_windows  # noqa: E402
+from animator.families.svd.windows import (  # noqa: E402
+    computed_frames,
+    plan_public_windows,
+    plan_windows,
+)
 
 SIZE, FRAMES = 128, 14
 CFG = dict(min_guidance_scale=1.0, max_guidance_scale=3.0, fps=7, motion_bucket_id=127,
@@ -96,12 +100,14 @@ def window_plan() -> None:
     n, window, overlap = 150, 72, 6
     print(f"\n2. Frames computed per step, N={n}, window={window}, overlap={overlap}")
     print(f"{'plan':<44}{'windows':>10}{'frames':>10}{'/ N':>8}")
-    public = 3 * window  # MimicMotion: 3 full 72-frame windows (anchor included)
-    print(f"{'public code (full windows, anchor)':<44}{3:>10}{public:>10}{public / n:>8.3f}")
     for anchor in (True, False):
+        public = plan_public_windows(n + int(anchor), window, overlap)
+        total = computed_frames(public)
+        label = f"windows=public, {'anchor' if anchor else 'no anchor'} (their plan)"
+        print(f"{label:<44}{len(public):>10}{total:>10}{total / n:>8.3f}")
         windows = plan_windows(n, window, overlap, anchor)
-        total = sum(map(len, windows))
-        label = f"plan_windows, {'reference-pose anchor' if anchor else 'no anchor'}"
+        total = computed_frames(windows)
+        label = f"windows=lean, {'anchor' if anchor else 'no anchor'}"
         print(f"{label:<44}{len(windows):>10}{total:>10}{total / n:>8.3f}   (target <= 1.10)")
 
 

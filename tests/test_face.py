@@ -10,6 +10,7 @@ recogniser is a random conv + linear net, so its output depends on the channel o
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import onnx
 import onnxruntime
@@ -238,3 +239,36 @@ def test_cuda_request_runs_anywhere(model_files, embedder):
     np.testing.assert_allclose(on_cuda, embedder.embed(rgb), rtol=1e-3, atol=1e-3)
     with pytest.raises(ValueError, match="device"):
         FaceEmbedder(model_files, device="gpu")
+
+
+def test_no_face_retries_with_facexlibs_aligned_face(model_files):
+    """StableAnimator's inference_basic.py: no insightface face -> facexlib's
+    FaceRestoreHelper aligns the centre face (512x512) and the recogniser embeds that crop
+    (handler_ante.get_feat) before falling back to zeros; with no facexlib, the notice says
+    how to get it."""
+    from animator.face_retry import FACEXLIB_URL, facexlib_aligner
+
+    crop = np.random.default_rng(3).integers(0, 256, (512, 512, 3), dtype=np.uint8)
+    handed = []
+
+    def aligner(image):
+        handed.append(image)
+        return crop
+
+    retrying = FaceEmbedder(model_files, det_size=DET, channels="rgb", retry=aligner)
+    blank = np.full((256, 256, 3), 40, np.uint8)
+    embedding, notice = retrying.embed_with_notice(blank)
+    assert handed[0] is not None and np.array_equal(handed[0], blank)  # as the models get it
+    blob = cv2.dnn.blobFromImages([crop], 1 / 127.5, (112, 112), (127.5,) * 3, swapRB=True)
+    session = onnxruntime.InferenceSession(str(model_files / "glint_standin.onnx"),
+                                           providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(embedding, session.run(None, {"data": blob})[0][0], rtol=1e-5)
+    assert "facexlib" in notice
+    nothing = FaceEmbedder(model_files, det_size=DET, retry=lambda image: None,
+                           retry_notice="how")
+    assert nothing.embed_with_notice(blank) == (None, NO_FACE_NOTICE + " how")
+    import importlib.util
+
+    if importlib.util.find_spec("facexlib") is None:  # not a requirement (torchvision, numba)
+        aligner, how = facexlib_aligner(None)
+        assert aligner is None and "pip install facexlib" in how and FACEXLIB_URL in how

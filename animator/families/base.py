@@ -149,11 +149,7 @@ class GenerationInputs:
     driving_poses: PoseSequence | None = None  # the driver's keypoints (its face track)
     audio: Path | None = None  # file whose audio goes with the output (the writer muxes it)
     settings: Mapping[str, Any] = field(default_factory=dict)  # the caller's overrides
-    # For families driven by the raw video: the same driving frames decoded at full
-    # resolution (within the input limits), on request (they cost memory), and the frame
-    # rate of the source before the front end resampled it.
-    full_frames: Callable[[], Sequence[np.ndarray]] | None = None
-    source_fps: float | None = None
+    source_fps: float | None = None  # the driver's own frame rate, before resampling
 
     def __post_init__(self) -> None:
         if len(self.driver_index) != len(self.poses):

@@ -166,6 +166,9 @@ class VideoDataset(torch.utils.data.Dataset):
             default MediaPipe (`make_detector("mediapipe")`).
         face: a FaceEmbedder (or a folder of insightface models) for missing face caches;
             None = no face embeddings (zeros, `has_face` False).
+        face_channels: channel order a folder's embedder hands the face models; None = the
+            identity preset's (`presets.IDENTITY_FACE_CHANNELS`, StableAnimator's), so the
+            cached embeddings match what generation feeds the same weights.
         detect_max_side: longest side of the frames that poses are detected on.
         min_person: fraction of a clip's frames that must show the person.
         exclude: videos to leave out (e.g. the validation video).
@@ -188,6 +191,7 @@ class VideoDataset(torch.utils.data.Dataset):
         dense: bool = True,
         detector: Callable[[], object] | None = None,
         face=None,
+        face_channels: str | None = None,
         detect_max_side: int = 640,
         min_person: float = 0.5,
         exclude: Iterable[str | Path] = (),
@@ -214,7 +218,7 @@ class VideoDataset(torch.utils.data.Dataset):
         videos = [p for p in find_videos(source) if p.resolve() not in excluded]
         self._make_detector = detector or _mediapipe
         self._detector = None
-        self._face = _embedder(face)
+        self._face = _embedder(face, face_channels)
         self.videos: list[Video] = []
         self.clips: list[tuple[int, int]] = []  # (video index, first frame)
         try:
@@ -488,12 +492,13 @@ def _mediapipe():
     return make_detector("mediapipe")
 
 
-def _embedder(face):
+def _embedder(face, channels: str | None):
     if face is None or hasattr(face, "embed"):
         return face
     from animator.face import FaceEmbedder
+    from animator.families.svd.presets import IDENTITY_FACE_CHANNELS
 
-    return FaceEmbedder(face)
+    return FaceEmbedder(face, channels=channels or IDENTITY_FACE_CHANNELS)
 
 
 def _reason(error: BaseException) -> str:

@@ -83,6 +83,8 @@ class SVDGenerator:
         canvas = Framing.around((inputs.portrait.shape[1], inputs.portrait.shape[0]),
                                 (settings.width, settings.height), _person_x(inputs.reference))
         image = canvas.image(inputs.portrait)
+        if preset.portrait_round_trip:
+            image = uint8_round_trip(image)
         poses = canvas.poses(inputs.poses)
         notices = []
         face = None
@@ -119,6 +121,15 @@ def load(name: str, *, device: str = "cpu", dtype=None, weights_dir=None,
         loaded.pipeline.enable_model_cpu_offload()
     loaded.pipeline.set_progress_bar_config(desc="Denoising")
     return SVDGenerator(loaded, low_memory=low_memory)
+
+
+def uint8_round_trip(image: np.ndarray) -> np.ndarray:
+    """uint8 -> [-1, 1] in float32 -> uint8 again, truncating: MimicMotion's inference.py
+    normalises the portrait and converts it back this way before its pipeline, so values
+    whose float32 round trip lands just under the integer come back one lower."""
+    half = np.float32(127.5)
+    scaled = np.asarray(image, np.float32) / half - np.float32(1.0)  # float32 all along
+    return ((scaled + np.float32(1.0)) * half).astype(np.uint8)  # truncates
 
 
 def _person_x(reference: PoseSequence) -> float | None:

@@ -77,7 +77,13 @@ from animator.families.svd.models.unet import (
     remove_identity,
     set_identity,
 )
-from animator.families.svd.windows import ays_sigmas, blend_weights, plan_windows
+from animator.families.svd.windows import (
+    ays_sigmas,
+    blend_weights,
+    plan_public_windows,
+    plan_windows,
+    public_blend_weights,
+)
 
 IDENTITY_WEIGHTS = "identity_processors.safetensors"  # saved in the face_projector folder
 _DEFAULTS = GenerationConfig()
@@ -307,11 +313,11 @@ class AnimationPipeline(DiffusionPipeline):
             pred_cond = self._unet(cond_in, t, cond, time_ids, pose)
         return pred_uncond + guidance * (pred_cond - pred_uncond)
 
-    def _sample_blended(self, latents, windows, anchor, image_latent, predict, tick
+    def _sample_blended(self, latents, windows, blend, image_latent, predict, tick
                         ) -> torch.Tensor:
-        """All windows every step; their predictions blended, one scheduler step per step."""
-        weights = [w.to(latents.device, latents.dtype).view(1, -1, 1, 1, 1)
-                   for w in blend_weights(windows, latents.shape[1], anchor)]
+        """All windows every step; their predictions blended (`blend`: each window's
+        per-frame weights), one scheduler step per step."""
+        weights = [w.to(latents.device, latents.dtype).view(1, -1, 1, 1, 1) for w in blend]
         for t in self.scheduler.timesteps:
             noise_pred = torch.zeros_like(latents)
             for w, idx in enumerate(windows):
@@ -376,6 +382,7 @@ class AnimationPipeline(DiffusionPipeline):
         window_noise: str = _DEFAULTS.window_noise,
         generator_device: str = _DEFAULTS.generator_device,
         sigma_schedule: str = _DEFAULTS.sigma_schedule,
+        windows: str = _DEFAULTS.windows,
         callback: Callable[[int, int, int], None] | None = None,
         writer: Callable[[np.ndarray], None] | None = None,
         output_type: str = "np",
@@ -396,6 +403,9 @@ class AnimationPipeline(DiffusionPipeline):
             seed / generator: a seed makes a generator on `generator_device` ("cpu", "cuda"
                 or "auto": the model's device); a generator wins over a seed.
             window, overlap, continuation: long-clip windows (see the module docstring).
+            windows: "lean" (our plan: fewest frames computed, guidance ramped per window)
+                or "public" (MimicMotion's and StableAnimator's plan and blend, guidance
+                ramped over the whole clip).
             window_noise: "independent" or "repeat" (one window's noise tiled along the clip).
             sigma_schedule: "default" (the scheduler's spacing) or "ays" (Align Your Steps).
             cfg_mode: "batched" or "sequential" classifier-free guidance.
@@ -414,10 +424,15 @@ class AnimationPipeline(DiffusionPipeline):
                       output_type=output_type, decode_chunk_size=decode_chunk_size)
         anchor = reference_pose is not None
         clip_len = num_frames + int(anchor)
+        if windows not in ("lean", "public"):
+            raise InputError(f"windows must be 'lean' or 'public', got {windows!r}.")
+        public = windows == "public" and not continuation
         if continuation:
-            windows = plan_windows(clip_len, window, 1)
+            plan = plan_windows(clip_len, window, 1)
+        elif public:
+            plan = plan_public_windows(clip_len, window, overlap)
         else:
-            windows = plan_windows(num_frames, window, overlap, anchor)
+            plan = plan_windows(num_frames, window, overlap, anchor)
 
         device = self._execution_device
         if generator is None and seed is not None:
@@ -444,13 +459,17 @@ class AnimationPipeline(DiffusionPipeline):
         def predict(lat: torch.Tensor, t, image_lat: torch.Tensor, idx: list[int]) -> torch.Tensor:
             guidance = None
             if do_cfg:
-                guidance = torch.linspace(min_guidance_scale, max_guidance_scale, len(idx))
+                if public:  # one ramp over the whole clip, as the public pipelines
+                    guidance = torch.linspace(min_guidance_scale, max_guidance_scale,
+                                              clip_len)[idx]
+                else:
+                    guidance = torch.linspace(min_guidance_scale, max_guidance_scale, len(idx))
                 guidance = guidance.to(device, dtype).view(1, -1, 1, 1, 1)
             return self._predict(lat, t, image_lat, cond, uncond, time_ids, guidance, pose(idx),
                                  cfg_mode)
 
         sink = None if output_type == "latent" else _FrameSink(writer, output_type, num_frames)
-        total = num_inference_steps * len(windows)
+        total = num_inference_steps * len(plan)
         done = 0
         with self.progress_bar(total=total) as bar:
 
@@ -463,11 +482,13 @@ class AnimationPipeline(DiffusionPipeline):
 
             if continuation:
                 latents = self._sample_continued(
-                    latents, windows, anchor, image_latent, predict, tick, noise_aug_strength,
+                    latents, plan, anchor, image_latent, predict, tick, noise_aug_strength,
                     generator, decode_chunk_size, sink,
                     lambda: self._set_schedule(num_inference_steps, sigma_schedule, device))
             else:
-                latents = self._sample_blended(latents, windows, anchor, image_latent, predict,
+                blend = (public_blend_weights(plan, clip_len) if public
+                         else blend_weights(plan, clip_len, anchor))
+                latents = self._sample_blended(latents, plan, blend, image_latent, predict,
                                                tick)
                 if sink is not None:
                     self._decode_into(latents, decode_chunk_size, sink, int(anchor))

@@ -66,8 +66,19 @@ class Preset:
     # Channel order of the portrait handed to the face models (face.FaceEmbedder): "bgr",
     # insightface's own convention, or "rgb" (the image as read, red and blue swapped for it).
     face_channels: str = "bgr"
+    # The portrait goes to [-1, 1] in float32 and back to uint8 by truncation before the
+    # pipeline sees it, as MimicMotion's inference.py hands it over (a quarter of the values
+    # lose 1: about 1e-2 relative on the image latent).
+    portrait_round_trip: bool = False
+    # No face found by insightface: retry with facexlib's detector and alignment first, as
+    # StableAnimator's inference_basic.py (face_retry.py), when facexlib is installed.
+    face_retry: bool = False
     license: str = ""  # terms and access steps, shown to users before downloading
 
+
+# The face models' channel order for the identity weights (StableAnimator's inference
+# script hands insightface RGB; see its preset): the one source for generation and training.
+IDENTITY_FACE_CHANNELS = "rgb"
 
 PRESETS: dict[str, Preset] = {
     "stableanimator": Preset(
@@ -93,6 +104,7 @@ PRESETS: dict[str, Preset] = {
                                   min_guidance_scale=3.0, max_guidance_scale=3.0, fps=7,
                                   motion_bucket_id=127, noise_aug_strength=0.02, window=16,
                                   overlap=4, decode_chunk_size=4, window_noise="repeat",
+                                  windows="public",
                                   generator_device="auto"),
         sizes=((1024, 576), (512, 512)),
         identity=True,
@@ -105,7 +117,8 @@ PRESETS: dict[str, Preset] = {
         # (animation_dataset.py) hands app.get the cv2.imread BGR frame unconverted. We follow
         # the inference script, which made the published clips. (Our trainer's face caches
         # use this same embedder, loaded.face, unless face_model_dir names another folder.)
-        face_channels="rgb",
+        face_channels=IDENTITY_FACE_CHANNELS,
+        face_retry=True,
         license="StableAnimator weights: see https://huggingface.co/FrancisRing/StableAnimator "
                 "(model card). They build on Stable Video Diffusion (Stability AI's license, "
                 "see its model card). The insightface antelopev2 face models are for "
@@ -125,6 +138,7 @@ PRESETS: dict[str, Preset] = {
         swap_rb=True,
         style="confidence",
         reference_anchor=True,
+        portrait_round_trip=True,
         # As inference.py with configs/test.yaml: decode_chunk_size=8 over all latents (the
         # anchor's included); one 72-frame window's noise repeated along the clip; the seed
         # on torch.Generator(device=device), CUDA when there is one ("auto").
@@ -132,6 +146,7 @@ PRESETS: dict[str, Preset] = {
                                   min_guidance_scale=2.0, max_guidance_scale=2.0, fps=7,
                                   motion_bucket_id=127, noise_aug_strength=0.0, window=72,
                                   overlap=6, decode_chunk_size=8, window_noise="repeat",
+                                  windows="public",
                                   generator_device="auto"),
         sizes=((1024, 576),),
         identity=False,

@@ -76,6 +76,14 @@ _DECLARED: dict[str, tuple[str, dict]] = {
         "follows_preset": True, "flag": "--generator-device",
         "flag_help": "where the seed's noise is drawn: cuda (or auto on a GPU) reproduces the "
                      "public scripts' seeds", **_ADVANCED}),
+    "windows": ("long clips: public (the public scripts' windows and blend, their result) or "
+                "lean (fewer frames computed twice)", {
+        "widget": "radio", "label": "Windows (public = the public scripts' plan; lean = "
+                                    "fewer frames computed)",
+        "follows_preset": True, "flag": "--windows",
+        "flag_help": "long-clip windows: public (MimicMotion's/StableAnimator's plan, blend "
+                     "and guidance ramp) or lean (about 1.10x the delivered frames computed "
+                     "against 1.44x)", **_ADVANCED}),
     "continuation": ("windows one after another instead of blended", {
         "flag": "--continuation",
         "flag_help": "windows one after another, each from the previous last frame"}),

@@ -24,6 +24,7 @@ from huggingface_hub.errors import CachedRepoTreeNotFoundError, LocalEntryNotFou
 
 from animator.errors import InputError
 from animator.face import FaceEmbedder, find_face_model_dir
+from animator.face_retry import facexlib_aligner
 from animator.families import hub
 from animator.families.loading import check_local_folder, files_in
 from animator.families.svd import convert
@@ -345,9 +346,12 @@ def _face_embedder(preset: Preset, weights_dir: Path | None, device: str, allow_
         notices.append("No face model (insightface antelopev2) on this machine: run `python -m "
                        "animator download`, or put it in --weights-dir. " + without)
         return None
+    device = "cuda" if str(device).startswith("cuda") else "cpu"
+    retry, how = (facexlib_aligner(weights_dir, device) if preset.face_retry
+                  else (None, None))
     try:
-        return FaceEmbedder(folder, device="cuda" if str(device).startswith("cuda") else "cpu",
-                            channels=preset.face_channels)
+        return FaceEmbedder(folder, device=device, channels=preset.face_channels, retry=retry,
+                            retry_notice=how)
     except InputError as error:
         notices.append(f"{error} {without}")
         return None

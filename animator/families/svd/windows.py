@@ -45,6 +45,51 @@ def plan_windows(num_frames: int, window: int, overlap: int, anchor: bool = Fals
     return windows
 
 
+def plan_public_windows(clip_len: int, tile: int, overlap: int) -> list[list[int]]:
+    """The window plan of MimicMotion's and StableAnimator's pipelines (their `indices`),
+    over clip frames 0..clip_len-1: a window starts every `tile - overlap` frames and holds
+    clip frame 0 (the anchor, or the clip's first frame) plus the `tile - 1` frames after
+    its start; when those windows stop short of the end, one more holds frame 0 plus the
+    last `tile - 1` frames. A clip no longer than `tile` is one window.
+
+    Against `plan_windows` it computes more frames (every window is full, the last one is
+    aligned to the end, frame 0 is in all of them); the blend is `public_blend_weights`.
+    """
+    if clip_len < 1:
+        raise InputError("The clip has no frames: give at least one pose frame.")
+    step = tile - overlap
+    if overlap < 0 or step < 1 or tile < 2:
+        raise InputError(f"Window {tile} is too short for overlap {overlap}: use a window "
+                         f"of at least {overlap + 1} frames.")
+    if clip_len <= tile:
+        return [list(range(clip_len))]
+    windows = [[0, *range(start + 1, start + tile)]
+               for start in range(0, clip_len - tile + 1, step)]
+    if windows[-1][-1] < clip_len - 1:
+        windows.append([0, *range(clip_len - tile + 1, clip_len)])
+    return windows
+
+
+def public_blend_weights(windows: list[list[int]], clip_len: int) -> list[torch.Tensor]:
+    """The public pipelines' blend: position p of an n-frame window weighs
+    1 - |2 (p + 0.5) / n - 1| (a tent peaking mid-window, frame 0 included at its first
+    position), normalised over the windows holding each frame."""
+    raw = []
+    for idx in windows:
+        n = len(idx)
+        x = (torch.arange(n, dtype=torch.float64) + 0.5) * 2 / n
+        raw.append((1 - (x - 1).abs()).float())
+    total = torch.zeros(clip_len)
+    for idx, w in zip(windows, raw, strict=True):
+        total[idx] += w
+    return [w / total[idx] for idx, w in zip(windows, raw, strict=True)]
+
+
+def computed_frames(windows: list[list[int]]) -> int:
+    """Frames the UNet computes per denoising step (per guidance branch) for a plan."""
+    return sum(len(idx) for idx in windows)
+
+
 def ays_sigmas(steps: int) -> list[float]:
     """Align Your Steps' noise levels for SVD: `steps` + 1 sigmas, from 700 down to 0.
 

@@ -67,6 +67,8 @@ class WanGenerator:
         self.face_size = int(pipe.transformer.config.motion_encoder_size)
         self.fps = self.defaults.fps  # output frame rate when the caller asks for none
         self.resampling = self.defaults.resampling  # how the driving video reaches it
+        self.relight_lora: Path | None = None  # replace mode's relighting LoRA file, if here
+        self._relight_attached = False
         self._steps = 1  # the running call's steps, for step_text
 
     # --- settings and sizes ---------------------------------------------------------------
@@ -78,6 +80,10 @@ class WanGenerator:
                                             or inputs.driving_poses is None):
             raise InputError("Replace mode puts the character into the driving footage: "
                              "upload a driving video (not a built-in motion or a pose file).")
+        if values["relighting_lora"] and self.relight_lora is None:
+            raise InputError("The relighting LoRA is not on this machine: run `python -m "
+                             "animator download --preset wan-animate` (it comes with the "
+                             "preset), or turn it off.")
         return values
 
     def retarget_config(self, config, overrides):
@@ -178,6 +184,15 @@ class WanGenerator:
         key = "flow_shift" if "flow_shift" in base.config else "shift"
         return type(base).from_config(base.config, **{key: flow_shift})
 
+    def _relight_on(self) -> None:
+        """Switch the relighting LoRA on (loaded into the pipeline on first use)."""
+        from animator.families.wan.relight import attach
+
+        if not self._relight_attached:
+            attach(self.pipe, self.relight_lora)
+            self._relight_attached = True
+        self.pipe.enable_lora()
+
     def __call__(self, inputs: GenerationInputs, write: Writer, *,
                  callback: StepCallback | None = None) -> GenerationResult:
         values = self.resolve(inputs)
@@ -207,12 +222,17 @@ class WanGenerator:
             return {}
 
         pipe.scheduler = self._scheduler(values["flow_shift"])
+        relight = values["relighting_lora"]
+        if relight:
+            self._relight_on()
         try:
             video = pipe(**kwargs, prompt_embeds=positive, negative_prompt_embeds=negative,
                          generator=torch.Generator("cpu").manual_seed(seed),
                          output_type="np", callback_on_step_end=on_step).frames[0]
         finally:
             pipe.scheduler = self._base_scheduler
+            if relight:
+                pipe.disable_lora()
         video = video[:total]
         keep = values["keep_background"] and job["masks"] is not None
         for i, frame in enumerate(video):

@@ -27,6 +27,7 @@ from animator.families import base, hub
 from animator.families.loading import check_local_folder
 from animator.families.wan.generator import WanGenerator
 from animator.families.wan.presets import LOCAL_CLASSES, WanPreset, download_summary, get_preset
+from animator.families.wan.relight import RELIGHT, relight_file
 from animator.families.wan.text import PromptEmbeddings
 
 LOCAL = "local:"
@@ -91,6 +92,8 @@ def download(name: str, *, weights_dir: str | Path | None = None, fast: bool = F
         return [pipeline_folder(preset)]
     notify(download_summary(preset, fast))
     folders = [hub.fetch(preset.files, local_dir=weights_dir, progress=progress)]
+    # replace mode's relighting LoRA comes with the preset, as in the public checkpoint
+    folders.append(hub.fetch(RELIGHT, local_dir=weights_dir, progress=progress))
     if fast:
         folders.append(hub.fetch(preset.lora, local_dir=weights_dir, progress=progress))
     return folders
@@ -104,7 +107,8 @@ def apply_memory_mode(pipe, mode: str, device: str, fp8: bool = False) -> str:
 
 def build(pipe, preset: WanPreset, *, device: str = "cpu", memory: str = "auto",
           fp8: bool = False, fast_lora: str | Path | None = None,
-          text_encoder_folder: str | Path | None = None, notices=()) -> WanGenerator:
+          text_encoder_folder: str | Path | None = None, notices=(),
+          relight_lora: str | Path | None = None) -> WanGenerator:
     """A generator around an assembled pipeline (loaded or built in code): the VAE upcast,
     the LoRA fused, the memory mode applied, the text encoder left to `PromptEmbeddings`."""
     if pipe.vae.dtype != torch.float32:
@@ -128,9 +132,11 @@ def build(pipe, preset: WanPreset, *, device: str = "cpu", memory: str = "auto",
     used = apply_memory_mode(pipe, memory, device, fp8)
     pipe.set_progress_bar_config(desc="Denoising")
     options = {"memory": used, "fp8": fp8, "fast": fast_lora is not None}
-    return WanGenerator(pipe, preset, defaults=defaults,
-                        embeddings=PromptEmbeddings(pipe, loader), notices=notices,
-                        load_options=options)
+    generator = WanGenerator(pipe, preset, defaults=defaults,
+                             embeddings=PromptEmbeddings(pipe, loader), notices=notices,
+                             load_options=options)
+    generator.relight_lora = None if relight_lora is None else Path(relight_lora)
+    return generator
 
 
 def load(name: str, *, device: str = "cpu", dtype=None, weights_dir=None,
@@ -158,4 +164,5 @@ def load(name: str, *, device: str = "cpu", dtype=None, weights_dir=None,
     if not str(device).startswith("cuda"):
         notices.append("Wan-Animate on the CPU takes hours per second of video: use a GPU.")
     return build(pipe, replace(preset), device=device, memory=memory, fp8=fp8,
-                 fast_lora=lora, text_encoder_folder=folder / "text_encoder", notices=notices)
+                 fast_lora=lora, text_encoder_folder=folder / "text_encoder", notices=notices,
+                 relight_lora=relight_file(weights_dir))

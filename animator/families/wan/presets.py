@@ -112,4 +112,5 @@ def download_summary(preset: WanPreset, fast: bool = False) -> str:
     listed = ", ".join(f"{k} {v:.1f} GB" for k, v in parts.items())
     repos = preset.files.repo_id + (f" and {preset.lora.repo_id}" if fast else "")
     return (f"{preset.name} downloads about {total:.0f} GB from {repos} ({listed}; only the "
-            f"diffusers folders). License: {preset.license}")
+            f"diffusers folders), plus replace mode's relighting LoRA (relighting_lora.ckpt "
+            f"of Wan-AI/Wan2.2-Animate-14B). License: {preset.license}")

@@ -84,6 +84,11 @@ def settings_for(preset, defaults: WanDefaults | None = None) -> tuple[Setting, 
                 "MediaPipe segmentation or from the pose hull", choices=MASK_SOURCES,
                 widget="radio", label="Replace mode: person mask from", flag="--mask-source"),
         Setting("face_smoothing", int, 5, "frames the face box is averaged over", minimum=1),
+        Setting("relighting_lora", bool, False, "replace mode: Wan2.2's relighting LoRA, "
+                "which matches the character's lighting to the scene (their "
+                "--use_relighting_lora; off by default, as there)", widget="checkbox",
+                label="Replace mode: relighting LoRA (lighting matched to the scene)",
+                flag="--relighting-lora"),
     )
 
 
@@ -97,6 +102,10 @@ def check_values(values: dict) -> dict:
         # than it carries over
         raise InputError("segment_frame_length must be more than twice the frames "
                          "carried between segments (prev_segment_conditioning_frames).")
+    if values.get("relighting_lora") and values["mode"] != "replace":
+        raise InputError("The relighting LoRA matches the character's lighting to the driving "
+                         "footage, so it is for replace mode only: choose mode replace, or "
+                         "turn the relighting LoRA off.")
     given = [values["height"] is not None, values["width"] is not None]
     if any(given) and not all(given):
         raise InputError("Give both height and width, or neither (then resolution decides).")

@@ -120,14 +120,7 @@ class Wan2Generator:
         (prompt, negative or None, reference prompt), "window": the driving crop or None,
         "notices"}."""
         notices = []
-        frames = inputs.driving_frames
-        if inputs.full_frames is not None:
-            full = inputs.full_frames()
-            if len(full) == len(frames):
-                frames = full
-            else:  # should not happen: same span and rate; keep what the poses match
-                notices.append("The full-resolution driving frames did not match the detected "
-                               "ones; the detection-size frames were used.")
+        frames = inputs.driving_frames  # at the input limits' size, as the footage was read
         index = list(inputs.driver_index)
         height, width = target_area(values)
         portrait = inputs.portrait

@@ -215,3 +215,27 @@ def test_shards_are_disjoint_equal_and_cover_the_epoch():
     assert keys == list(range(16, 24))  # epoch 2's keys, every item once
     assert shard_batches(8, 1, 1, 0, seed=1, epoch=0) != shard_batches(8, 1, 1, 0, seed=1,
                                                                        epoch=1)
+
+
+def test_a_face_model_folder_embeds_in_the_identity_presets_channel_order(videos, tmp_path,
+                                                                           monkeypatch):
+    """StableAnimator's inference_basic.py hands insightface RGB (cv2.imread, then
+    COLOR_RGB2BGR); its preset says so, and a dataset given a face-model folder caches its
+    embeddings in that same order, so training and generation feed the weights alike."""
+    import animator.face
+    from animator.families.svd.presets import PRESETS
+
+    made = []
+
+    class Recorder:
+        def __init__(self, folder, channels="bgr", **kwargs):
+            made.append(channels)
+
+        def embed(self, image):
+            return None
+
+    monkeypatch.setattr(animator.face, "FaceEmbedder", Recorder)
+    VideoDataset(videos, detector=_refuse, face=tmp_path, **SMALL)
+    VideoDataset(videos, detector=_refuse, face=tmp_path, face_channels="bgr", **SMALL)
+    assert PRESETS["stableanimator"].face_channels == "rgb"
+    assert made == ["rgb", "bgr"]

@@ -72,7 +72,8 @@ def test_svd_generator_equals_animator_generation(animator, portrait_path, tmp_p
     assert result.frames == len(expected) == animation.settings["frames"]
     assert result.seed == animation.seed
     recorded = {k: v for k, v in animation.settings.items()
-                if k not in ("preset", "frames", "output_fps")}
+                if k not in ("preset", "frames", "output_fps", "resampling", "transition",
+                             "lead_in_frames")}
     assert result.settings == recorded
 
 
@@ -118,3 +119,43 @@ def test_load_generator_for_svd():
     assert isinstance(generator, SVDGenerator) and generator.detector_weights is None
     with pytest.raises(InputError, match="no load option"):
         load_generator("tiny", fast=True)
+
+
+def test_mimicmotion_portrait_goes_through_uint8_by_truncation(animator, portrait_path,
+                                                               monkeypatch):
+    """MimicMotion's inference.py: the portrait becomes torch.from_numpy(pixels) / 127.5 - 1
+    (float32), then run_pipeline turns it back with ((x + 1) * 127.5).to(torch.uint8), which
+    truncates: 63 of the 256 values come back one lower (1, 2, 3, ... among them)."""
+    import dataclasses
+
+    import torch
+
+    from animator.families.svd.generator import uint8_round_trip
+
+    values = torch.arange(256, dtype=torch.uint8)
+    public = (((values / 127.5 - 1) + 1.0) * 127.5).to(torch.uint8).numpy()
+    ours = uint8_round_trip(np.arange(256, dtype=np.uint8))
+    np.testing.assert_array_equal(ours, public)
+    assert (ours != np.arange(256)).sum() == 63 and list(ours[:4]) == [0, 0, 1, 2]
+    from animator.families.svd.presets import PRESETS
+
+    assert PRESETS["mimicmotion"].portrait_round_trip
+    assert not PRESETS["stableanimator"].portrait_round_trip
+    generator = SVDGenerator(animator.load().loaded)
+    generator.preset = dataclasses.replace(generator.preset, portrait_round_trip=True)
+    seen = []
+    monkeypatch.setattr(type(generator.pipeline), "__call__",
+                        lambda self, image, *a, **k: seen.append(np.array(image)))
+    prep = animator.prepare(portrait_path, "walk", fps=5, end=0.4)
+    job = GenerationInputs(prep.image, prep.reference, prep.retargeted.poses,
+                           list(range(len(prep.retargeted.poses))),
+                           settings={"identity_strength": 0.0})
+    generator(job, lambda frame: None)
+    from animator.framing import Framing
+
+    settings = generator.config(prep.image, {})
+    xs = prep.reference.xy[0, :, 0][prep.reference.valid()[0]]
+    canvas = Framing.around((prep.image.shape[1], prep.image.shape[0]),
+                            (settings.width, settings.height), float(np.median(xs)))
+    np.testing.assert_array_equal(seen[0], uint8_round_trip(canvas.image(prep.image)))
+    assert not np.array_equal(seen[0], canvas.image(prep.image))

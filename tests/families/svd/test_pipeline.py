@@ -401,3 +401,34 @@ def test_compiled_unet_in_the_pipeline(image, skeleton, face):
     assert len(identity_processors(pipe.unet)) == 6
     compiled = _latents(pipe, image, skeleton, **kwargs)
     torch.testing.assert_close(compiled, eager, atol=1e-4, rtol=1e-4)
+
+
+def test_public_windows_blend_and_guidance_ramp(live, image, monkeypatch):
+    """windows="public": the public pipelines' windows (frame 0 in each, the last one
+    aligned to the end) and one guidance ramp over the whole clip, linspace(min, max,
+    clip frames) indexed by each window's frames, where ours ramps within each window."""
+    from animator.families.svd.windows import plan_public_windows
+
+    poses = _rgb((20, SIZE, SIZE, 3), 5)
+    seen = []
+    predict = AnimationPipeline._predict
+
+    def spy(self, latents, t, image_latent, cond, uncond, time_ids, guidance, pose, mode):
+        seen.append(guidance.flatten().cpu())
+        return predict(self, latents, t, image_latent, cond, uncond, time_ids, guidance, pose,
+                       mode)
+
+    monkeypatch.setattr(AnimationPipeline, "_predict", spy)
+    kwargs = dict(CALL, seed=1, window=8, overlap=2, reference_pose=poses[0])
+    public = _latents(live, image, poses, windows="public", **kwargs)
+    plan = plan_public_windows(21, 8, 2)
+    ramp = torch.linspace(1.0, 3.0, 21)
+    assert len(seen) == STEPS * len(plan) == STEPS * 4
+    for got, idx in zip(seen, plan * STEPS, strict=True):
+        torch.testing.assert_close(got, ramp[idx])
+    seen.clear()
+    lean = _latents(live, image, poses, **kwargs)
+    torch.testing.assert_close(seen[0], torch.linspace(1.0, 3.0, len(seen[0])))
+    assert public.shape == lean.shape and not torch.allclose(public, lean)
+    with pytest.raises(InputError, match="windows"):
+        _latents(live, image, poses, windows="wide", **kwargs)

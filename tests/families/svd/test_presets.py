@@ -23,14 +23,16 @@ def test_preset_table():
     assert sa.defaults == GenerationConfig(height=1024, width=576, min_guidance_scale=3.0,
                                            max_guidance_scale=3.0, fps=7, noise_aug_strength=0.02,
                                            window=16, overlap=4, decode_chunk_size=4,
-                                           window_noise="repeat", generator_device="auto")
+                                           window_noise="repeat", generator_device="auto",
+                                           windows="public")
     assert (mm.swap_rb, mm.style, mm.reference_anchor, mm.identity) == \
         (True, "confidence", True, False)
     assert (mm.defaults.window, mm.defaults.overlap, mm.defaults.noise_aug_strength,
             mm.defaults.min_guidance_scale, mm.defaults.max_guidance_scale) == (72, 6, 0.0, 2, 2)
     assert mm.base.gated and "noise" in PRESETS["tiny"].description
     assert (mm.defaults.decode_chunk_size, mm.defaults.window_noise,
-            mm.defaults.generator_device) == (8, "repeat", "auto")
+            mm.defaults.generator_device, mm.defaults.windows) == (8, "repeat", "auto", "public")
+    assert PRESETS["tiny"].defaults.windows == "lean"
     for preset in PRESETS.values():
         assert preset.style in ("dwpose", "confidence") and preset.license
 

@@ -134,7 +134,8 @@ def test_face_embedder_gets_the_preset_channel_order(tmp_path, monkeypatch):
     made = []
 
     class Recorder:
-        def __init__(self, folder, device="cpu", channels="bgr"):
+        def __init__(self, folder, device="cpu", channels="bgr", retry=None,
+                     retry_notice=None):
             made.append((folder, device, channels))
 
     (tmp_path / "antelopev2").mkdir()

@@ -48,3 +48,41 @@ def test_plan_covers_every_frame_with_minimal_windows(n, window, overlap, anchor
 def test_plan_rejects_windows_without_room():
     with pytest.raises(InputError, match="window of at least 6"):
         plan_windows(20, 5, 4, anchor=True)
+
+
+def test_public_plan_is_the_public_pipelines_windows():
+    """MimicMotion's and StableAnimator's pipelines (their `indices`): a window starts every
+    tile - overlap frames, holds clip frame 0 and the tile - 1 frames after its start, and
+    when those stop short one more window ends on the clip's last frame. MimicMotion's
+    72/6 on 150 frames plus the anchor: windows open at 0 and 66, then one ends at 150;
+    216 frames computed for 150 delivered (1.44x), ours 1.10x."""
+    from animator.families.svd.windows import computed_frames, plan_public_windows
+
+    windows = plan_public_windows(151, 72, 6)
+    assert [w[:2] + w[-1:] for w in windows] == [[0, 1, 71], [0, 67, 137], [0, 80, 150]]
+    assert all(len(w) == 72 and w[1:] == list(range(w[1], w[1] + 71)) for w in windows)
+    assert computed_frames(windows) / 150 == pytest.approx(1.44)
+    assert computed_frames(plan_windows(150, 72, 6, True)) / 150 == pytest.approx(1.10, abs=0.01)
+    # StableAnimator's 16/4 on a 28-frame clip (no anchor; frame 0 still in every window)
+    assert plan_public_windows(28, 16, 4) == [list(range(16)), [0, *range(13, 28)]]
+    assert plan_public_windows(16, 16, 4) == [list(range(16))]  # ends on the last frame
+    assert plan_public_windows(5, 16, 4) == [list(range(5))]
+    with pytest.raises(InputError):
+        plan_public_windows(30, 4, 4)
+
+
+def test_public_blend_is_their_tent():
+    """Their weight at position p of a 16-frame window: min(x, 2 - x), x = (p + 0.5) * 2 / 16,
+    so 1/16 at both ends and 15/16 mid-window; each frame's weights over its windows are
+    normalised (they divide by the summed weights)."""
+    from animator.families.svd.windows import plan_public_windows, public_blend_weights
+
+    windows = plan_public_windows(28, 16, 4)
+    weights = public_blend_weights(windows, 28)
+    raw = torch.tensor([min((p + 0.5) / 8, 2 - (p + 0.5) / 8) for p in range(16)])
+    total = torch.zeros(28)
+    for idx in windows:
+        total[idx] += raw
+    for idx, w in zip(windows, weights, strict=True):
+        torch.testing.assert_close(w, raw / total[idx])
+    assert raw[0] == 1 / 16 and raw[7] == raw[8] == 15 / 16

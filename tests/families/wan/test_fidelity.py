@@ -73,3 +73,35 @@ def test_footage_shrinks_by_area_and_the_portrait_linearly():
     small = stripes[:108, :192]
     (w, h), (_, dy) = grow.inner, grow.offset
     np.testing.assert_array_equal(grow.image(small)[dy:dy + h], cv2.resize(small, (w, h)))
+
+
+def test_wan_cuts_from_the_full_resolution_footage(loads, portrait_path,  # noqa: F811
+                                                   driving_path, tmp_path, monkeypatch):
+    """Wan2.2's preprocessing cuts the face crops (and replace mode's background and masks)
+    from the footage as decoded, not from a downscaled copy; only our pose detection runs
+    on a copy at most 640 px on a side, and its points are in the footage's pixels."""
+    import numpy as np
+
+    from animator.families.wan.generator import WanGenerator
+    from tests.video.media import ffmpeg
+
+    big = tmp_path / "big.mp4"
+    ffmpeg("-i", str(driving_path), "-t", "0.2", "-vf", "scale=960:960", "-c:v", "libx264",
+           "-pix_fmt", "yuv420p", "-c:a", "aac", str(big))
+    seen = []
+    prepare = WanGenerator.prepare
+
+    def spy(self, inputs, values):
+        seen.append(inputs)
+        return prepare(self, inputs, values)
+
+    monkeypatch.setattr(WanGenerator, "prepare", spy)
+    animator = Animator("wan-animate", device="cpu", pose_backend="mediapipe")
+    animator.animate(portrait_path, big, generation=SMALL, out_dir=tmp_path / "out",
+                     comparison=False)
+    inputs = seen[0]
+    assert inputs.driving_frames[0].shape == (960, 960, 3)
+    drive = inputs.driving_poses
+    assert (drive.width, drive.height) == (960, 960)
+    # the astronaut's nose sits 0.43 of the width in, 0.26 of the height down
+    np.testing.assert_allclose(drive.keypoints[0, 0, :2] / 960, [0.43, 0.26], atol=0.03)
