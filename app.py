@@ -20,6 +20,7 @@ from animator import families  # noqa: E402
 from animator.animate import Animator  # noqa: E402
 from animator.config import InputLimits  # noqa: E402
 from animator.ui import NO_MOTION, build_demo, device_notice  # noqa: E402, F401
+from animator.ui.mcp_files import allow_local_files, allowed_folders  # noqa: E402
 
 
 def launch_kwargs(limits: InputLimits, mcp: bool = False) -> dict:
@@ -49,6 +50,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--mcp", action="store_true", default=env("ANIMATOR_MCP") == "1",
                         help="also serve the endpoints as MCP tools for agents "
                         "(at /gradio_api/mcp/)")
+    parser.add_argument("--allow-folder", action="append", metavar="DIR",
+                        default=[f for f in env("ANIMATOR_ALLOW_FOLDERS", "").split(os.pathsep)
+                                 if f],
+                        help="with --mcp: MCP tools may also take files inside DIR by path "
+                        "(repeatable; never other paths)")
     limits = InputLimits()
     parser.add_argument("--max-duration", type=float,
                         default=float(env("ANIMATOR_MAX_DURATION", limits.max_duration)),
@@ -78,5 +84,11 @@ if __name__ == "__main__":
     animator = make_animator(args)
     demo = build_demo(animator)
     demo.queue(default_concurrency_limit=1)
+    try:
+        folders = allowed_folders(args.allow_folder)
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from None
     demo.launch(server_name=args.host, server_port=args.port, share=args.share,
-                **launch_kwargs(animator.limits, mcp=args.mcp))
+                prevent_thread_lock=True, **launch_kwargs(animator.limits, mcp=args.mcp))
+    allow_local_files(demo, folders)
+    demo.block_thread()

@@ -208,3 +208,32 @@ def test_animate_sampling_flags_reach_the_generation_settings(tmp_path, portrait
     code = main(["animate", "--image", str(portrait_path), "--motion", "wave", "--preset",
                  "tiny", "--generator-device", "cuda", "--out", str(tmp_path / "x.mp4")])
     assert code == 2  # the tiny model runs on the CPU: a clear message, no traceback
+
+
+def test_nan_and_infinite_numbers_exit_2_naming_the_flag(tmp_path, portrait_path, capsys):
+    """Through the installed command (two at once), then the rest in process."""
+    out = str(tmp_path / "x.mp4")
+    common = ["--image", str(portrait_path), "--motion", "wave", "--out", out]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    runs = {"Setting 'min_guidance_scale' must be a finite number, got nan":
+            ["animate", *common, "--preset", "tiny", "--min-guidance", "nan"],
+            "The frame rate (fps) must be a finite number, got inf": ["pose", *common,
+                                                                      "--fps", "inf"]}
+    started = {words: subprocess.Popen([sys.executable, "-m", "animator", *argv], cwd=ROOT,
+                                       env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                       text=True) for words, argv in runs.items()}
+    for words, process in started.items():
+        _, err = process.communicate(timeout=300)
+        assert process.returncode == 2 and words in err and "Traceback" not in err, err[-2000:]
+    for argv, words in (
+            (["animate", *common, "--preset", "tiny", "--seed", "99999999999"],
+             "Setting 'seed' must be at most 4294967295"),
+            (["animate", *common, "--preset", "tiny", "--transition", "nan"],
+             "transition must be a finite number"),
+            (["pose", *common, "--start=-inf"], "start time must be a finite number"),
+            (["pose", *common, "--root-motion", "2"], "root_motion must be from 0 to 1"),
+            (["pose", *common, "--scale", "arms=inf"], "multiplier for arms must be a positive")):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert words in err and "Traceback" not in err, err
+    assert not (tmp_path / "x.mp4").exists()

@@ -18,6 +18,7 @@ from animator.ui.examples import add_examples
 from animator.ui.handlers import Jobs, on_page, user_errors
 from animator.ui.inputs import Inputs, PeopleSeen
 from animator.ui.notice import device_notice
+from animator.ui.numbers import check_numbers
 from animator.ui.pose import Pose, extract_pose_for, retarget_config
 from animator.ui.results import Results, shown
 from animator.ui.settings import Settings
@@ -122,7 +123,7 @@ def build_demo(animator) -> gr.Blocks:
                        api_visibility="private")
         demo.unload(jobs.client_left)
         _follow_the_preset(animator, settings, notice)
-    return demo
+    return check_numbers(demo)
 
 
 def _running() -> tuple:

@@ -125,11 +125,17 @@ def preset_files(preset: Preset, *, weights_dir: str | Path | None = None,
 
 def _not_on_machine(preset: Preset, repos: list[str], where: Path, hint: str = "") -> InputError:
     why = " (HF_HUB_OFFLINE=1)" if constants.is_offline_mode() else ""
+    parts = (preset.base, preset.controller, preset.dwpose, preset.face_model)
+    gated = [f for f in parts if f is not None and f.gated and f.repo_id in repos]
+    access = "".join(
+        f" {f.repo_id} is gated: before downloading, accept its license at {f.page} while "
+        "logged in to huggingface.co and give that machine your token (set HF_TOKEN, or run "
+        "`hf auth login`)." for f in gated)
     return InputError(
         f"The {preset.name} weights are not on this machine (files of {', '.join(repos)} are "
         f"missing in {where}) and downloads are off{why}.{hint} Run `python -m animator "
         f"download --preset {preset.name}` on a machine with internet access and copy its "
-        "cache here, or pass --weights-dir with a folder that holds them.")
+        f"cache here, or pass --weights-dir with a folder that holds them.{access}")
 
 
 def download_preset(name: str, *, weights_dir: str | Path | None = None,

@@ -272,6 +272,21 @@ def test_cli_download_offline(capsys):
     assert "Unset HF_HUB_OFFLINE to download them. " + FIX in err
 
 
+def test_mimicmotion_offline_names_its_download_and_the_gated_base(capsys, portrait_path,
+                                                                   tmp_path):
+    """SVD-xt-1.1 is gated: the message says how to get access, and the command to run."""
+    for argv in (["download", "--preset", "mimicmotion"],
+                 ["animate", "--image", str(portrait_path), "--motion", "wave", "--preset",
+                  "mimicmotion", "--out", str(tmp_path / "x.mp4")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "Run `python -m animator download --preset mimicmotion`" in err
+        assert ("stabilityai/stable-video-diffusion-img2vid-xt-1-1 is gated: before "
+                "downloading, accept its license at https://huggingface.co/stabilityai/"
+                "stable-video-diffusion-img2vid-xt-1-1 while logged in") in err
+        assert "HF_TOKEN" in err and "Traceback" not in err
+
+
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 

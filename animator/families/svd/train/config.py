@@ -5,20 +5,22 @@ cannot work (`check_config`)."""
 from __future__ import annotations
 
 import difflib
+import math
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-import yaml
 from diffusers.optimization import SchedulerType
 
+from animator.datafiles import parse_yaml, read_yaml
 from animator.errors import InputError
 from animator.families.svd.data import find_videos
 from animator.families.svd.models.identity import MODES
 
 PARTS = ("skeleton", "dense", "identity", "attention", "unet")
 
+MAX_CONFIG_BYTES = 1 << 20  # a config is a few dozen lines
 _DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 
@@ -110,6 +112,8 @@ def _coerce(name: str, value, kind) -> object:
         number = float(value)
     except (TypeError, ValueError):
         raise bad() from None
+    if not math.isfinite(number):  # NaN would pass every range check after this
+        raise bad()
     if kind is int:
         if not number.is_integer():
             raise bad()
@@ -122,17 +126,15 @@ def load_config(path: str | Path | None = None, overrides: typing.Sequence[str] 
     """TrainConfig from a YAML mapping (optional) with `key=value` overrides applied on top."""
     values: dict = {}
     if path is not None:
-        try:
-            values = yaml.safe_load(Path(path).read_text()) or {}
-        except (OSError, yaml.YAMLError) as error:
-            raise InputError(f"Could not read the config file {path}: {error}") from None
+        values = read_yaml(path, max_bytes=MAX_CONFIG_BYTES, what="config file") or {}
         if not isinstance(values, dict):
             raise InputError(f"The config file {path} must hold a mapping of setting: value.")
     for item in overrides:
         key, sep, text = item.partition("=")
         if not sep:
             raise InputError(f"Overrides are key=value, got {item!r}.")
-        values[key.strip()] = yaml.safe_load(text) if text.strip() else ""
+        values[key.strip()] = parse_yaml(text, f"The override {item!r}") if text.strip() \
+            else ""
     hints = typing.get_type_hints(TrainConfig)
     unknown = sorted(set(values) - set(hints))
     if unknown:
