@@ -75,10 +75,12 @@ def need(path: Path) -> Path:
 
 def video_driver(name: str, person: int = 0, max_side: int = 640, end: float | None = None
                  ) -> sk.PoseSequence:
-    """Poses of `person` in a video, detected and checked as Animator does."""
+    """Poses of `person` in a video (opencv-doc's, or a path under the repository),
+    detected and checked as Animator does."""
     key = (name, person, max_side, end)
     if key not in _CACHE:
-        clip = read_video(need(DATA / name), end=end, limits=InputLimits(max_side=max_side))
+        path = ROOT / name if "/" in name else need(DATA / name)
+        clip = read_video(path, end=end, limits=InputLimits(max_side=max_side))
         height, width = clip.frames[0].shape[:2]
         poses = detector().detect_video(clip.frames, clip.fps, width, height, person=person)
         _CACHE[key] = check_poses(poses)[0]
@@ -101,6 +103,11 @@ def astronaut_chest_up() -> sk.PoseSequence:
     """The astronaut photo cut just under the chest: no hips in the picture."""
     image = read_image(ROOT / "assets/portraits/astronaut.jpg")
     return image_portrait(np.ascontiguousarray(image[: int(0.62 * image.shape[0])]))
+
+
+def astronaut() -> sk.PoseSequence:
+    """The astronaut photo as it is: waist up, the hips at the bottom edge."""
+    return image_portrait(read_image(ROOT / "assets/portraits/astronaut.jpg"))
 
 
 def messi() -> sk.PoseSequence:
@@ -169,6 +176,15 @@ CLIPS = [
     Clip("close-up: Megamind.avi onto a Megamind frame", "close-up",
          lambda: video_driver("Megamind.avi"),
          lambda: sk.PoseSequence(video_driver("Megamind.avi").keypoints[40:41], 640, 470)),
+    Clip("close-up: Megamind.avi onto the astronaut (waist up)", "close-up",
+         lambda: video_driver("Megamind.avi"), astronaut),
+    Clip("close-up: astronaut_sway.mp4 (assets) onto the astronaut cut chest-up", "close-up",
+         lambda: video_driver("assets/driving/astronaut_sway.mp4"), astronaut_chest_up),
+    Clip("close-up: astronaut_sway.mp4 onto a Megamind frame", "close-up",
+         lambda: video_driver("assets/driving/astronaut_sway.mp4"),
+         lambda: sk.PoseSequence(video_driver("Megamind.avi").keypoints[40:41], 640, 470)),
+    Clip("close-up: Megamind.avi onto messi5 (full body)", "close-up",
+         lambda: video_driver("Megamind.avi"), messi),
     Clip("wide shot: vtest.avi at 480 px (~60 px people), person 0, onto messi5", "wide shot",
          lambda: video_driver("vtest.avi", 0, 480, 10.0), messi),
     Clip("wide shot: vtest.avi at 480 px, person 1, onto messi5", "wide shot",

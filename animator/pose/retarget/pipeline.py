@@ -12,7 +12,7 @@ import numpy as np
 from animator.config import RetargetConfig
 from animator.errors import InputError
 from animator.pose.retarget.cleaning import clean
-from animator.pose.retarget.foreshortening import foreshortened
+from animator.pose.retarget.foreshortening import foreshortened, short_measures, turned_head
 from animator.pose.retarget.foreshortening import notice as foreshortening_notice
 from animator.pose.retarget.lengths import COL, HAND_COLS, Canonical, canonical_lengths
 from animator.pose.retarget.ratios import (
@@ -176,9 +176,10 @@ def _proportions(
     per-point ratios r with their weights w; notices for limited or unmeasured parts.
     Raises InputError when the two people share no measure to compare."""
     ref = portrait_lengths(p_xy, portrait.width, portrait.height)
-    short = foreshortened(ref, canon, config.ratio_clip)
+    short = foreshortened(ref, canon, config.ratio_clip, turned_head(p_xy))
+    sizing = np.where(short_measures(ref, canon, config.ratio_clip), np.nan, ref)
     ref = np.where(short, np.nan, ref)  # shortened by the view: treated as not shown
-    k = global_scale(ref, canon) if not np.isnan(p_root).any() else math.nan
+    k = global_scale(sizing, canon) if not np.isnan(p_root).any() else math.nan
     if not np.isfinite(k):
         if np.isnan(p_root).any() or not (~np.isnan(ref) & (K_WEIGHT > 0)).any():
             raise InputError(
@@ -202,7 +203,7 @@ def _proportions(
             "person really is built so, raise that part's multiplier."
         )
     legs = [COL[j] for j in (R_KNEE, L_KNEE, R_ANKLE, L_ANKLE)]
-    if not measured[legs].any() and canon.observed[legs].any():
+    if not (measured[legs] | short[legs]).any() and canon.observed[legs].any():
         notices.append(
             "The portrait shows only the upper body: the legs keep the driving video's "
             "proportions (a full-length portrait gives the person's own)."
