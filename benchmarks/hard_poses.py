@@ -12,8 +12,9 @@ removed), retargeted onto the portrait with the default settings, and the output
 - after lead-in: the same without the lead-in frames (those start at the portrait's own
   pose, which an edge-on portrait makes implausible by itself);
 - detected: share of driving frames in which the detector found the person;
-- invented legs: output frames with hips, legs or feet when neither the portrait nor the
-  driving frame shows any;
+- invented legs: output frames that draw hips, legs or feet inside the portrait's picture
+  when neither the portrait nor the driving video within the gap filling's reach (12
+  frames) shows any;
 - shoulders: the output's median shoulder span over the portrait's (1 = the portrait's
   build, the close-up "drawn smaller" flaw is < 1).
 
@@ -45,7 +46,7 @@ from animator.pose import skeleton as sk  # noqa: E402
 from animator.pose.detect import MediaPipeDetector, keypoint_box  # noqa: E402
 from animator.pose.motions import make_motion  # noqa: E402
 from animator.pose.plausibility import check_poses, implausible_frames  # noqa: E402
-from animator.pose.retarget import retarget  # noqa: E402
+from animator.pose.retarget import MAX_GAP, retarget  # noqa: E402
 from animator.video import read_image, read_video  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -216,12 +217,18 @@ def judge(clip: Clip) -> dict:
     drawn = out.present()
     bad = implausible_frames(out.keypoints) & drawn
     lead = result.lead_in
-    driver_lower = np.zeros(len(out), dtype=bool)
+    # a driving frame "shows" the lower body when it or a frame within the gap filling's
+    # reach (MAX_GAP) does; drawn = inside the portrait's picture
     used = _shows_lower(driver)[result.driver_start:]
-    driver_lower[lead:lead + len(used)] = used[: len(out) - lead]
+    near = np.convolve(used, np.ones(2 * MAX_GAP + 1), mode="same") > 0
+    driver_lower = np.zeros(len(out), dtype=bool)
+    driver_lower[lead:lead + len(near)] = near[: len(out) - lead]
     if _shows_lower(portrait)[0]:
         driver_lower[:] = True
-    invented = _shows_lower(out) & ~driver_lower
+    x, y = out.keypoints[:, LOWER, 0], out.keypoints[:, LOWER, 1]
+    with np.errstate(invalid="ignore"):
+        inside = out.valid()[:, LOWER] & (x >= 0) & (x < out.width) & (y >= 0) & (y < out.height)
+    invented = inside.any(axis=1) & ~driver_lower
     p_span = np.hypot(*(portrait.keypoints[0, sk.R_SHOULDER, :2]
                         - portrait.keypoints[0, sk.L_SHOULDER, :2]))
     o_span = np.hypot(*(out.keypoints[:, sk.R_SHOULDER, :2]

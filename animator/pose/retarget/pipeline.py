@@ -12,6 +12,7 @@ import numpy as np
 from animator.config import RetargetConfig
 from animator.errors import InputError
 from animator.pose.retarget.cleaning import clean
+from animator.pose.retarget.closeups import rare_lower_body, torso_from_shoulders
 from animator.pose.retarget.foreshortening import foreshortened, short_measures, turned_head
 from animator.pose.retarget.foreshortening import notice as foreshortening_notice
 from animator.pose.retarget.lengths import COL, HAND_COLS, Canonical, canonical_lengths
@@ -84,6 +85,10 @@ def retarget(
     notices: list[str] = []
     if len(driver) == 0:
         driver = PoseSequence(np.full((1, NUM_KEYPOINTS, 3), np.nan), 1, 1, driver.fps)
+
+    # a close-up's few guessed hips and legs, when the portrait shows none either
+    driver, note = rare_lower_body(driver, portrait, config.threshold)
+    notices += [note] if note else []
 
     # 1-2: hygiene and cleaning of the driver
     xy, scores, present, root = _cleaned_driver(driver, config)
@@ -191,7 +196,14 @@ def _proportions(
             "driving video where the person's head and shoulders are visible."
         )
     rho, measured = proportion_ratios(ref, canon, k, config.ratio_clip)
+    hips_out = not short[[COL[R_HIP], COL[L_HIP]]].any() and torso_from_shoulders(
+        rho, measured, ref, canon, k, config.ratio_clip)
     r, w = point_ratios(rho, canon, k, mult)
+    if hips_out and canon.observed[COL[R_HIP]]:
+        notices.append(
+            "The portrait's hips are out of the picture: its torso length is estimated from "
+            "its shoulder width by adult proportions (1.4 shoulder widths); a portrait "
+            "showing the hips gives the person's own.")
     if (line := foreshortening_notice(short)) is not None:
         notices.append(line)
     with np.errstate(invalid="ignore", divide="ignore"):
