@@ -46,9 +46,9 @@ from animator.people_choice import PeopleFound, detect_portrait_pose, first_peop
 from animator.pose.detect import check_person_index, make_detector
 from animator.pose.motions import list_motions
 from animator.pose.render import RenderedPoses, draw_pose, overlay_pose
-from animator.pose.retarget import Retargeted, retarget
+from animator.pose.retarget import Retargeted, check_retarget_config, retarget
 from animator.pose.skeleton import POSE_FILE_SUFFIXES, PoseSequence
-from animator.video import VideoWriter, read_image, read_video, side_by_side
+from animator.video import VideoWriter, check_trim, read_image, read_video, side_by_side
 
 PREVIEW_HEIGHT = 512
 
@@ -228,9 +228,11 @@ class Animator:
         end: float | None = None,
         person: int = 0,
         progress: Progress = _no_progress,
+        resampling: str = "filter",
     ) -> Driving:
         """Poses of the driving motion: a built-in motion name, a pose file or a video
-        (person `person` of its first frame with people, 0: the largest, followed)."""
+        (person `person` of its first frame with people, 0: the largest, followed);
+        `resampling`: how a video reaches `fps` (`animator.video.read_video`)."""
         check_person_index(person)
         if isinstance(driving, str) and driving in list_motions():
             return motion_driving(driving, fps=fps, start=start, end=end, limits=self.limits)
@@ -245,7 +247,7 @@ class Animator:
         return video_driving(path, fps=fps, start=start, end=end, person=person,
                              limits=self.limits, detector=lambda: self.detector,
                              lock=self._detector_lock, cache=self._pose_cache,
-                             progress=progress)
+                             progress=progress, resampling=resampling)
 
     def clear_pose_cache(self) -> None:
         self._pose_cache.clear()
@@ -270,18 +272,19 @@ class Animator:
         person: int = 0,
         driving_person: int = 0,
         progress: Progress = _no_progress,
+        resampling: str = "filter",
     ) -> Prepared:
         """Read and check the inputs, detect both poses and retarget the motion. `person`
         and `driving_person` choose among several people (0: the largest; see
         `find_people`)."""
-        check_person_index(person)
-        check_person_index(driving_person)
+        _check_request(retarget_config, fps, start, end, person, driving_person)
         image = portrait if isinstance(portrait, np.ndarray) else self.read_portrait(portrait)
         progress(0.0, "Detecting the portrait's pose")
         ref, notices = self.portrait_pose(image, person=person)
         drive = self.driving_poses(driving, fps=fps, start=start, end=end,
                                    person=driving_person,
-                                   progress=_within(progress, 0.05, 0.9))
+                                   progress=_within(progress, 0.05, 0.9),
+                                   resampling=resampling)
         progress(0.9, "Retargeting to the portrait's body")
         result = retarget(drive.poses, ref, retarget_config or RetargetConfig())
         progress(1.0, "Poses ready")
@@ -361,21 +364,24 @@ class Animator:
         own rate if it has one, else the video's, at most `limits.max_fps`).
         Setting `cancel` stops the job at the next denoising step with `Cancelled`.
         """
+        _check_request(retarget_config, fps, start, end, person, driving_person)
         generation = families.check_settings(self.preset, generation, self.device)
         generator = self.load(_within(progress, 0.0, 0.05))
         fps = fps if fps is not None else generator.fps
+        resampling = getattr(generator, "resampling", "filter")
         retarget_config = generator.retarget_config(retarget_config or RetargetConfig(),
                                                     generation)
         prep = self.prepare(portrait, driving, retarget_config=retarget_config, fps=fps,
                             start=start, end=end, person=person,
                             driving_person=driving_person,
-                            progress=_within(progress, 0.05, 0.2))
+                            progress=_within(progress, 0.05, 0.2), resampling=resampling)
         poses = prep.retargeted.poses
         notices = [*generator.notices, *prep.notices]
         progress(0.2, "Identity")
         inputs = GenerationInputs(
             prep.image, prep.reference, poses, [prep.driver_index(i) for i in range(len(poses))],
-            prep.driving.frames, prep.driving.poses, prep.driving.audio, generation)
+            prep.driving.frames, prep.driving.poses, prep.driving.audio, generation,
+            full_frames=prep.driving.full_frames, source_fps=prep.driving.source_fps)
         with self._job(out_dir) as out:
             poses_file = poses.save(out / "poses.json")
             result, compare, made = self._generate(generator, inputs, prep, out, comparison,
@@ -383,7 +389,9 @@ class Animator:
         progress(1.0, "Done")
         notices += made.notices
         summary = {"preset": self.preset, "seed": made.seed, "frames": len(poses),
-                   "output_fps": poses.fps,
+                   "output_fps": poses.fps, "resampling": resampling,
+                   "transition": retarget_config.transition,
+                   "lead_in_frames": prep.retargeted.lead_in,
                    **{k: v for k, v in made.settings.items() if k != "seed"}}
         return Animation(result.path, compare.path if compare else None, poses_file, made.seed,
                          summary, notices)
@@ -455,6 +463,15 @@ class Animator:
     def cleanup(self, max_age: float | None = None) -> None:
         """Remove job folders older than `max_age` seconds (default: `job_ttl`)."""
         remove_old_jobs(self.work_dir, self.job_ttl if max_age is None else max_age)
+
+
+def _check_request(retarget_config: RetargetConfig | None, fps, start, end, person: int,
+                   driving_person: int) -> None:
+    """The numbers every job takes, refused with the field named before any work."""
+    check_retarget_config(retarget_config or RetargetConfig())
+    check_trim(fps, start, end)
+    check_person_index(person)
+    check_person_index(driving_person)
 
 
 def _free_memory() -> None:

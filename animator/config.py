@@ -29,7 +29,9 @@ class RetargetConfig:
 
     threshold: float = 0.3  # body/face keypoint score counted as visible
     hand_threshold: float = 0.35  # hand keypoint score counted as visible
-    transition: float = 0.5  # seconds of lead-in from the portrait's own pose; 0 = off
+    # Seconds of lead-in from the portrait's own pose (a smooth entry, e.g. 0.5); 0 = off, as the
+    # public scripts of every public preset (MimicMotion, StableAnimator, Wan2.2) have none.
+    transition: float = 0.0
     max_step: float = 0.15  # largest joint move per lead-in frame (torso lengths); lengthens it
     start_at_closest: bool = False  # start at the (first-half) driver frame closest to the portrait
     smoothing: int = 7  # Savitzky-Golay window in frames (odd); 0 or 1 = off (exact driver)

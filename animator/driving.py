@@ -23,7 +23,7 @@ from animator.errors import InputError
 from animator.pose.motions import make_motion
 from animator.pose.plausibility import check_poses
 from animator.pose.skeleton import PoseSequence
-from animator.video import VideoInfo, frame_cap_notice, plan_span, read_video
+from animator.video import VideoInfo, check_trim, frame_cap_notice, plan_span, read_video
 
 Progress = Callable[[float, str], None]
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".gif")
@@ -39,13 +39,22 @@ class Driving:
     audio: Path | None  # file whose audio track goes with the poses
     audio_start: float  # seconds into `audio` where poses[0] sits
     notices: list[str] = field(default_factory=list)
+    source_fps: float | None = None  # the video's own frame rate (before resampling)
+    # The same frames decoded at full resolution (within the limits), on request: families
+    # driven by the raw video show the model those, not the detection-size ones.
+    full_frames: Callable[[], list[np.ndarray]] | None = None
 
 
 def motion_driving(name: str, *, fps: float | None, start: float, end: float | None,
                    limits: InputLimits) -> Driving:
     """A built-in motion, as long as the trim asks (4 s by default), within the limits."""
+    check_trim(fps, start, end)
     seconds = min(end - start if end else 4.0, limits.max_duration)
-    return Driving(make_motion(name, seconds=seconds, fps=fps or 25.0), None, None, 0.0)
+    fps, notices = fps or 25.0, []
+    if seconds * fps > limits.max_frames:
+        seconds = limits.max_frames / fps
+        notices.append(frame_cap_notice(limits.max_frames, fps))
+    return Driving(make_motion(name, seconds=seconds, fps=fps), None, None, 0.0, notices)
 
 
 def pose_file_driving(path: Path, *, fps: float | None, start: float, end: float | None,
@@ -56,7 +65,9 @@ def pose_file_driving(path: Path, *, fps: float | None, start: float, end: float
         raise InputError(f"The pose file is {mb:.0f} MB; the limit is "
                          f"{limits.max_upload_mb:g} MB. Trim it and upload it again.")
     try:
-        poses = PoseSequence.load(path)
+        poses = PoseSequence.load(path, max_bytes=int(limits.max_upload_mb * 2**20))
+    except InputError:
+        raise
     except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as e:
         raise InputError(f"Could not read the pose file {path.name}: {e}") from e
     if not len(poses) or not poses.fps > 0:
@@ -100,13 +111,17 @@ class PoseCache:
 
 def video_driving(path: Path, *, fps: float | None, start: float, end: float | None,
                   person: int, limits: InputLimits, detector: Callable[[], object],
-                  lock: threading.Lock, cache: PoseCache, progress: Progress) -> Driving:
-    """Poses of person `person` in a driving video, read at the detection size; `detector()`
-    gives the detector (created on first use), used under `lock`."""
+                  lock: threading.Lock, cache: PoseCache, progress: Progress,
+                  resampling: str = "filter") -> Driving:
+    """Poses of person `person` in a driving video, read at the detection size (its rate
+    changed by `resampling`, see `read_video`); `detector()` gives the detector (created on
+    first use), used under `lock`."""
+    full_limits = limits
     limits = replace(limits, max_side=min(limits.max_side, DETECTION_MAX_SIDE))
     progress(0.0, "Reading the driving video")
-    clip = read_video(path, fps=fps, start=start, end=end, limits=limits)
-    key = (_file_digest(path), clip.fps, clip.start, len(clip.frames), detector().name, person)
+    clip = read_video(path, fps=fps, start=start, end=end, limits=limits, resampling=resampling)
+    key = (_file_digest(path), clip.fps, clip.start, len(clip.frames), detector().name, person,
+           resampling)
     poses = cache.get(key)
     if poses is None:
         height, width = clip.frames[0].shape[:2]
@@ -133,7 +148,14 @@ def video_driving(path: Path, *, fps: float | None, start: float, end: float | N
         )
     # frames without the person are told once, by retargeting, which knows what becomes
     # of them (they stay empty)
-    return Driving(poses, clip.frames, path, clip.start, notices)
+
+    def full_frames() -> list[np.ndarray]:
+        if full_limits.max_side <= limits.max_side:
+            return clip.frames
+        return read_video(path, fps=clip.fps, start=start, end=end, limits=full_limits,
+                          resampling=resampling).frames
+
+    return Driving(poses, clip.frames, path, clip.start, notices, clip.source.fps, full_frames)
 
 
 def _file_digest(path: Path) -> str:

@@ -18,6 +18,7 @@ import tempfile  # noqa: E402
 _TMP = tempfile.mkdtemp(prefix="animator-tests-")
 os.environ["TMPDIR"] = _TMP
 tempfile.tempdir = None  # gettempdir() reads TMPDIR again
+os.environ["ANIMATOR_CACHE_DIR"] = os.path.join(_TMP, "cache")  # the CPU speed figure
 atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 
 from pathlib import Path  # noqa: E402

@@ -21,7 +21,7 @@ def test_preview_from_video(animator, portrait_path, driving_path, tmp_path):
     result = animator.preview_pose(portrait_path, driving_path, out_dir=tmp_path)
     poses = result.retargeted.poses
     assert (poses.width, poses.height) == (512, 512)  # portrait pixels
-    assert len(poses) == 100 + result.retargeted.lead_in
+    assert len(poses) == 100 and result.retargeted.lead_in == 0  # no lead-in by default
     assert poses.present().all()
     assert result.first_frame.shape == (512, 512, 3)
     assert PoseSequence.load(result.poses_file).keypoints.shape == poses.keypoints.shape

@@ -30,8 +30,7 @@ def test_extract_pose_from_video_keeps_frames_and_audio(client, portrait_path, d
     video, first, poses_file, notes = extract(client, portrait_path, driving_path)
     info = probe_video(video)
     source = probe_video(driving_path)
-    lead_in = round(0.5 * source.fps)
-    assert info.num_frames == source.num_frames + lead_in
+    assert info.num_frames == source.num_frames  # no lead-in by default (as the public code)
     assert info.has_audio
     assert info.width > info.height  # driving | portrait side by side
     poses = json.loads(open(poses_file).read())
@@ -290,10 +289,10 @@ def test_portrait_and_video_are_the_first_two_parameters(client, portrait_path, 
 
 def test_every_output_has_a_name_and_motion_a_real_none(client):
     api = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
-    for endpoint, names in (("/extract_pose", ["Pose preview: driving | retargeted",
+    for endpoint, names in (("/extract_pose", ["Pose preview: driving, retargeted",
                                                "First retargeted frame over the portrait",
                                                "Retargeted poses (JSON)", "Notes"]),
-                            ("/animate", ["Animation", "Driving | skeleton | result",
+                            ("/animate", ["Animation", "Side by side: driving, skeleton, result",
                                           "Seed used", "Settings used",
                                           "Retargeted poses (JSON)", "Notes"])):
         assert [r["label"] for r in api[endpoint]["returns"]] == names

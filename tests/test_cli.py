@@ -27,7 +27,7 @@ def test_pose_preview_from_video_writes_video_and_json(tmp_path, portrait_path, 
                    "--out", str(out), "--json", str(poses), "--scale", "arms=1.1")
     assert done.returncode == 0, done.stderr
     info = probe_video(out)
-    assert info.has_audio and info.num_frames == 100 + 12  # 4 s at 25 fps + 0.5 s lead-in
+    assert info.has_audio and info.num_frames == 100  # 4 s at 25 fps, no lead-in by default
     data = json.loads(poses.read_text())
     assert len(data["frames"]) == info.num_frames
     assert not list(tmp_path.glob(".*")), "no temporary files left next to the output"

@@ -33,7 +33,7 @@ def cmd_evaluate(args) -> None:
             return make_animator(argparse.Namespace(**{**vars(args), "preset": preset
                                                        or args.preset}))
 
-        runs = run_jobs(args.jobs, args.out_dir, animator_for)
+        runs = run_jobs(args.jobs, args.out_dir, animator_for, overwrite=args.overwrite)
         if runs is None:  # not the main process of `accelerate launch`
             return
     else:
@@ -82,6 +82,8 @@ def add_parser(sub) -> None:
     evaluate.add_argument("--jobs", type=Path, default=None,
                           help="a batch jobs file (.jsonl, may name a \"preset\" per job): "
                           "render it, then evaluate every job")
+    evaluate.add_argument("--overwrite", action="store_true",
+                          help="with --jobs: replace clips that already exist in --out-dir")
     evaluate.add_argument("--image", type=Path, default=None, help="the portrait")
     target = evaluate.add_mutually_exclusive_group()
     target.add_argument("--poses", type=Path, default=None,

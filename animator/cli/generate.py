@@ -54,7 +54,8 @@ def cmd_animate(args) -> None:
 def cmd_batch(args) -> None:
     from animator.batch import run_batch
 
-    summary = run_batch(args.jobs, args.out_dir, lambda: make_animator(args))
+    summary = run_batch(args.jobs, args.out_dir, lambda: make_animator(args),
+                        overwrite=args.overwrite)
     if summary is not None:  # the main process reports for all
         print(json.dumps({k: summary[k] for k in ("done", "failed", "seconds")}))
         if summary["failed"]:
@@ -84,7 +85,10 @@ def add_parsers(sub) -> None:
         "`accelerate launch --num_processes N -m animator batch ...` each process renders its "
         "share; a summary.json gathers them.")
     batch.add_argument("jobs", type=Path, help="jobs file (.jsonl)")
-    batch.add_argument("--out-dir", type=Path, default=Path("batch_out"))
+    batch.add_argument("--out-dir", type=Path, default=Path("batch_out"),
+                       help="folder the jobs' \"out\" files (plain names) go into")
+    batch.add_argument("--overwrite", action="store_true",
+                       help="replace output files that already exist (default: refuse)")
     batch.add_argument("--pose-backend", default="auto", choices=["auto", "dwpose", "mediapipe"])
     batch.add_argument("--weights-dir", type=Path, default=None)
     add_generation_options(batch)

@@ -20,7 +20,8 @@ def add_retarget_options(parser: argparse.ArgumentParser) -> None:
     d = RetargetConfig()
     group = parser.add_argument_group("retargeting")
     group.add_argument("--transition", type=float, default=d.transition,
-                       help="seconds of lead-in from the portrait's pose, 0 = off (%(default)s)")
+                       help="seconds of lead-in from the portrait's pose, e.g. 0.5 for a smooth "
+                       "entry; 0 = off, as the public scripts (%(default)s)")
     group.add_argument("--smoothing", type=int, default=d.smoothing,
                        help="smoothing window in frames, 0 = off (%(default)s)")
     group.add_argument("--root-motion", type=float, default=d.root_motion,

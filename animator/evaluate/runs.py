@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from animator.config import RetargetConfig
+from animator.datafiles import parse_json
 from animator.errors import InputError
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv")
@@ -89,8 +90,8 @@ def collect_runs(paths: list[Path], *, image: Path | None, poses: Path | None,
     return runs
 
 
-def run_jobs(jobs_path: Path, out_dir: Path,
-             make_animator: Callable[[str | None], Any]) -> list[Run] | None:
+def run_jobs(jobs_path: Path, out_dir: Path, make_animator: Callable[[str | None], Any], *,
+             overwrite: bool = False) -> list[Run] | None:
     """Render a jobs file through `batch`, one output folder per preset; the finished jobs
     as runs (failed jobs are reported by `batch`'s summary and left out). Under
     `accelerate launch` the other processes render their share and get None: the main
@@ -106,9 +107,9 @@ def run_jobs(jobs_path: Path, out_dir: Path,
     plain = []  # the file without "preset", same line numbers, for batch's own checks
     for line in lines:
         try:
-            spec = json.loads(line) if line.strip() and not line.lstrip().startswith("#") \
-                else None
-        except json.JSONDecodeError:
+            spec = parse_json(line, jobs_path.name) if line.strip() \
+                and not line.lstrip().startswith("#") else None
+        except InputError:  # load_jobs says what is wrong, with the line number
             spec = None
         if not isinstance(spec, dict):
             plain.append(line)
@@ -135,7 +136,8 @@ def run_jobs(jobs_path: Path, out_dir: Path,
         part.write_text("\n".join(specs) + "\n")
         try:
             jobs = load_jobs(part)
-            summary = run_batch(part, folder, lambda p=preset: make_animator(p))
+            summary = run_batch(part, folder, lambda p=preset: make_animator(p),
+                                overwrite=overwrite)
         finally:
             part.unlink()
         if summary is None:  # another accelerate process: the main one evaluates

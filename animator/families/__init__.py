@@ -32,6 +32,7 @@ from animator.families.loading import read_model_index
 FAMILY_PACKAGES = (
     "animator.families.svd",  # StableAnimator, MimicMotion, tiny (Stable Video Diffusion)
     "animator.families.wan",  # Wan2.2-Animate-14B
+    "animator.families.wan2",  # Wan-Animate-2 14B (raw-video driving)
 )
 FAMILIES = tuple(package.rsplit(".", 1)[1] for package in FAMILY_PACKAGES)
 LOCAL = "local:"

@@ -13,6 +13,7 @@ knowing the family.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,8 @@ StepCallback = Callable[[int, int, int], None]  # (steps done, steps in all, win
 
 
 WIDGETS = ("slider", "radio", "checkbox", "text", "dropdown", "number")
+MAX_SEED = 2**32 - 1  # every family's seed range: numpy's, and exact in the page's number box
+MAX_INT = 2**63 - 1  # bound of whole-number settings that declare none (torch's int64)
 
 
 @dataclass(frozen=True)
@@ -87,17 +90,26 @@ class Setting:
                 raise ValueError(value)
             else:
                 converted = self.type(value)
-        except (TypeError, ValueError) as error:
-            raise InputError(f"Setting {self.name!r} must be a {self.type.__name__}, got "
+        except (TypeError, ValueError, OverflowError) as error:
+            kind = {int: "whole number", float: "number"}.get(self.type, self.type.__name__)
+            raise InputError(f"Setting {self.name!r} must be a {kind}, got "
                              f"{value!r}.") from error
+        if isinstance(converted, float) and not math.isfinite(converted):
+            # NaN passes every comparison below, and infinity is no setting's value
+            raise InputError(f"Setting {self.name!r} must be a finite number, got {value!r}.")
         if self.choices is not None and converted not in self.choices:
             raise InputError(f"Setting {self.name!r} must be one of "
                              f"{', '.join(map(str, self.choices))}; got {value!r}.")
         if self.minimum is not None and converted < self.minimum:
-            raise InputError(f"Setting {self.name!r} must be at least {self.minimum}; got "
+            raise InputError(f"Setting {self.name!r} must be at least {self.minimum:g}; got "
                              f"{value!r}.")
-        if self.maximum is not None and converted > self.maximum:
-            raise InputError(f"Setting {self.name!r} must be at most {self.maximum}; got "
+        maximum = MAX_INT if self.maximum is None and self.type is int else self.maximum
+        if maximum is not None and converted > maximum:
+            raise InputError(f"Setting {self.name!r} must be at most "
+                             f"{maximum if self.type is int else f'{maximum:g}'}; got "
+                             f"{value!r}.")
+        if self.type is int and converted < -MAX_INT:
+            raise InputError(f"Setting {self.name!r} must be at least {-MAX_INT}; got "
                              f"{value!r}.")
         return converted
 
@@ -137,6 +149,11 @@ class GenerationInputs:
     driving_poses: PoseSequence | None = None  # the driver's keypoints (its face track)
     audio: Path | None = None  # file whose audio goes with the output (the writer muxes it)
     settings: Mapping[str, Any] = field(default_factory=dict)  # the caller's overrides
+    # For families driven by the raw video: the same driving frames decoded at full
+    # resolution (within the input limits), on request (they cost memory), and the frame
+    # rate of the source before the front end resampled it.
+    full_frames: Callable[[], Sequence[np.ndarray]] | None = None
+    source_fps: float | None = None
 
     def __post_init__(self) -> None:
         if len(self.driver_index) != len(self.poses):
@@ -165,6 +182,8 @@ class Generator(Protocol):
     notices: list[str]  # things the user should know from loading (what was left out)
     detector_weights: Path | None  # pose-detector weights that came with the model, if any
     fps: float | None  # output frame rate when the caller asks for none (None: the video's)
+    # Optional `resampling` ("filter" when absent): how the driving video is brought to that
+    # rate (animator.video.read: "filter" or "nearest", the public Wan preprocessing's).
 
     def retarget_config(self, config, overrides: Mapping[str, Any] | None):
         """The retargeting to use with these settings (e.g. no lead-in in replace mode)."""
@@ -257,3 +276,68 @@ class Family(Protocol):
              **options) -> Generator:
         """The preset's model as a generator; `options`: its `load_options`, checked."""
         ...
+
+
+# --- memory modes, shared by the families that load large diffusers models -----------------
+
+MEMORY_MODES = ("auto", "none", "model", "group")
+MEMORY_OPTION = Setting(
+    "memory", str, "auto", "where the weights live: auto (by the card's memory), none (all on "
+    "the GPU), model (CPU offload per model), group (block by block, 24 GB)",
+    choices=MEMORY_MODES, widget="radio", label="Memory mode (group = 24 GB cards)",
+    flag="--memory")
+FP8_OPTION = Setting("fp8", bool, False, "store the transformer's weights in float8 (half the "
+                     "memory)", widget="checkbox", label="fp8 weights (half the memory)",
+                     flag="--fp8")
+
+
+def apply_memory_mode(pipe, mode: str, device: str, fp8: bool = False, *,
+                      model_offload: Callable[[Any, str], None] | None = None,
+                      headroom: float = 1.6) -> str:
+    """Put a pipeline with a `transformer` (and maybe an `image_encoder` and a `vae`) on
+    `device` in a memory mode; returns the mode used.
+
+    - "none": everything on the device; "auto" picks it off the GPU and on cards with
+      `headroom` times the transformer's weights, else "group";
+    - "model": one model at a time on the GPU (`model_offload(pipe, device)`; default:
+      the pipeline's `enable_model_cpu_offload`);
+    - "group": diffusers' group offloading, the transformer block by block with CUDA streams
+      (transfers overlap compute), the image encoder and the VAE leaf by leaf;
+    - `fp8`: the transformer's weights stored in float8 and cast per layer when used
+      (diffusers' layerwise casting), halving their memory.
+    On a GPU the VAE decodes in spatial tiles, so segment ends never spike.
+    """
+    import torch
+
+    if mode not in MEMORY_MODES:
+        raise InputError(f"memory mode must be one of {', '.join(MEMORY_MODES)}; got {mode!r}.")
+    on_gpu = str(device).startswith("cuda")
+    if mode == "auto":
+        mode = "none"
+        if on_gpu:
+            total = torch.cuda.get_device_properties(torch.device(device)).total_memory
+            weights = sum(p.numel() * p.element_size() for p in pipe.transformer.parameters())
+            mode = "none" if total > headroom * weights / (2 if fp8 else 1) else "group"
+    if fp8:
+        pipe.transformer.enable_layerwise_casting(storage_dtype=torch.float8_e4m3fn,
+                                                  compute_dtype=pipe.transformer.dtype)
+    if mode == "none" or not on_gpu:
+        pipe.to(device)
+    elif mode == "model":
+        if model_offload is None:
+            pipe.enable_model_cpu_offload(device=device)
+        else:
+            model_offload(pipe, device)
+    else:
+        from diffusers.hooks import apply_group_offloading
+
+        onload = torch.device(device)
+        pipe.transformer.enable_group_offload(onload, offload_type="block_level",
+                                              num_blocks_per_group=1, use_stream=True)
+        for name in ("image_encoder", "vae"):
+            module = getattr(pipe, name, None)
+            if module is not None:
+                apply_group_offloading(module, onload_device=onload, offload_type="leaf_level")
+    if on_gpu:
+        pipe.vae.enable_tiling()
+    return mode

@@ -13,10 +13,15 @@ score 0, so that arithmetic on it propagates NaN instead of a fake (0, 0) joint.
 from __future__ import annotations
 
 import json
+import math
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from animator.datafiles import read_json
+from animator.errors import InputError
 
 NUM_KEYPOINTS = 134
 
@@ -115,15 +120,32 @@ def missing_pose(num_frames: int = 1) -> np.ndarray:
     return kp
 
 
+def _number(value) -> bool:
+    """A real, finite number (bools and text are not)."""
+    return (isinstance(value, (int, float, np.integer, np.floating))
+            and not isinstance(value, (bool, np.bool_)) and math.isfinite(value))
+
+
+def _whole(value) -> bool:
+    return _number(value) and float(value).is_integer()
+
+
 def _normalised(keypoints: np.ndarray) -> np.ndarray:
-    """Enforce the missing-point convention: NaN x or y -> both NaN and score 0."""
-    kp = np.array(keypoints, dtype=np.float32, copy=True)
+    """Enforce the missing-point convention: NaN (or infinite) x or y -> both NaN and
+    score 0; coordinates further out than MAX_COORDINATE are refused (no detector makes
+    them, and drawing them overflows)."""
+    try:
+        kp = np.array(keypoints, dtype=np.float32, copy=True)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"keypoints must be numbers ({error})") from None
     if kp.ndim == 2:
         kp = kp[None]
     if kp.ndim != 3 or kp.shape[1:] != (NUM_KEYPOINTS, 3):
         raise ValueError(f"keypoints must have shape (T, {NUM_KEYPOINTS}, 3), got {kp.shape}")
-    missing = np.isnan(kp[..., 0]) | np.isnan(kp[..., 1]) | ~np.isfinite(kp[..., 2])
+    missing = ~np.isfinite(kp[..., 0]) | ~np.isfinite(kp[..., 1]) | ~np.isfinite(kp[..., 2])
     kp[missing] = (np.nan, np.nan, 0.0)
+    if np.nanmax(np.abs(kp[..., :2]), initial=0.0) > MAX_COORDINATE:
+        raise ValueError(f"keypoint coordinates must be within {MAX_COORDINATE:g} pixels")
     return kp
 
 
@@ -139,6 +161,10 @@ JSON_FORMAT = "animator.pose/1"
 
 
 POSE_FILE_SUFFIXES = (".json", ".npz")  # what PoseSequence.save/load read and write
+MAX_CANVAS = 16384  # pixels a side of a pose canvas (frames are at most a few thousand)
+MAX_POSE_FPS = 1000.0
+MAX_COORDINATE = 1e6  # pixels; keypoints may lie off the canvas, not this far
+MAX_POSE_FILE_BYTES = 256 * 2**20  # an hour at 25 fps is about 270 MB of JSON
 
 
 @dataclass
@@ -157,9 +183,14 @@ class PoseSequence:
 
     def __post_init__(self):
         self.keypoints = _normalised(self.keypoints)
+        size = (self.width, self.height)
+        if not all(_whole(v) and 0 < v <= MAX_CANVAS for v in size):
+            raise ValueError(f"the canvas must be whole pixels from 1 to {MAX_CANVAS} a side, "
+                             f"got {self.width!r}x{self.height!r}")
+        if not _number(self.fps) or not 0 < self.fps <= MAX_POSE_FPS:
+            raise ValueError(f"the frame rate must be a number above 0 and at most "
+                             f"{MAX_POSE_FPS}, got {self.fps!r}")
         self.width, self.height, self.fps = int(self.width), int(self.height), float(self.fps)
-        if self.width <= 0 or self.height <= 0 or not self.fps > 0:
-            raise ValueError(f"bad size/fps: {self.width}x{self.height} @ {self.fps}")
 
     @classmethod
     def from_frames(cls, frames, width: int, height: int, fps: float = 25.0) -> PoseSequence:
@@ -266,16 +297,23 @@ class PoseSequence:
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> PoseSequence:
+    def load(cls, path: str | Path, max_bytes: int = MAX_POSE_FILE_BYTES) -> PoseSequence:
+        """A saved sequence; a file over `max_bytes` (uncompressed, for .npz) or malformed
+        (nested, wrong types, NaN where numbers belong) is a ValueError that says what is
+        wrong (an InputError naming the file, for size and structure)."""
         path = Path(path)
         if path.suffix == ".npz":
+            with zipfile.ZipFile(path) as archive:  # sizes first: a .npz is a zip archive
+                inflated = sum(info.file_size for info in archive.infolist())
+            if inflated > max_bytes:
+                raise InputError(f"The pose file {path.name} unpacks to "
+                                 f"{inflated / 2**20:.0f} MB; the limit is "
+                                 f"{max_bytes / 2**20:g} MB.")
             with np.load(path, allow_pickle=False) as data:
-                width, height = data["size"].tolist()
-                return cls(data["keypoints"], width, height, float(data["fps"]))
+                size, fps = np.asarray(data["size"]).tolist(), np.asarray(data["fps"])
+                if not (isinstance(size, list) and len(size) == 2 and fps.size == 1):
+                    raise ValueError("size must hold width and height, and fps one number")
+                return cls(data["keypoints"], *size, fps.item())
         if path.suffix == ".json":
-            try:
-                data = json.loads(path.read_text())
-            except (UnicodeDecodeError, json.JSONDecodeError) as e:
-                raise ValueError(f"{path.name} is not valid JSON: {e}") from e
-            return cls.from_dict(data)
+            return cls.from_dict(read_json(path, max_bytes=max_bytes, what="pose file"))
         raise ValueError(f"pose files are .json or .npz, got {path.name!r}")

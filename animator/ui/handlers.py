@@ -1,12 +1,17 @@
 """What every handler of the page needs: failures turned into messages the page (and
 gradio_client) shows, and the running generations tracked per browser session, so that
-Stop, a cancelled API job or a closed page stops the work at its next denoising step."""
+Stop, a cancelled API job or a closed page stops the work at its next denoising step.
+
+The API raises its messages (gradio_client gets them as exceptions); the page's buttons
+show them in the notes instead (`on_page`): Gradio's toast fades and leaves a bare red
+"Error" badge in every output."""
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
 import functools
+import inspect
 import logging
 import threading
 from collections.abc import Callable
@@ -40,6 +45,35 @@ def user_errors(fn):
                 "still running: try again, and report the problem if it repeats.",
                 print_exception=False,
             ) from None
+
+    return wrapped
+
+
+def on_page(fn, outputs: int, notes_at: int):
+    """`fn` (an endpoint) as a page button runs it: a refusal or failure becomes the notes
+    output (Markdown, rendered where the user looks), the other outputs are emptied."""
+
+    def failed(error: gr.Error) -> tuple:
+        shown: list = [None] * outputs
+        shown[notes_at] = f"**Not done.** {error.message}"
+        return tuple(shown)
+
+    if inspect.iscoroutinefunction(fn):
+        @functools.wraps(fn)
+        async def wrapped_async(*args, **kwargs):
+            try:
+                return await fn(*args, **kwargs)
+            except gr.Error as error:
+                return failed(error)
+
+        return wrapped_async
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error as error:
+            return failed(error)
 
     return wrapped
 

@@ -1,5 +1,10 @@
 """The page: its sections laid out, and its two endpoints, `/extract_pose` (pose.py) and
-`/animate` (here), wired to them. Every handler delegates to an `Animator`."""
+`/animate` (here), wired to them. Every handler delegates to an `Animator`.
+
+The endpoints are served twice: for API clients (gradio_client, MCP), on triggers that
+are not shown, raising their messages; and for the page's buttons, which show a refusal
+in the notes (`handlers.on_page`), the progress once (on the player the result goes to)
+and the buttons' state: Generate off and Stop on (red) only while a job runs."""
 
 from __future__ import annotations
 
@@ -10,8 +15,8 @@ import spaces  # ZeroGPU: imported before torch (app.py imports it first of all)
 
 from animator.ui import inputs as inputs_section
 from animator.ui.examples import add_examples
-from animator.ui.handlers import Jobs, user_errors
-from animator.ui.inputs import Inputs
+from animator.ui.handlers import Jobs, on_page, user_errors
+from animator.ui.inputs import Inputs, PeopleSeen
 from animator.ui.notice import device_notice
 from animator.ui.pose import Pose, extract_pose_for, retarget_config
 from animator.ui.results import Results, shown
@@ -24,7 +29,7 @@ INTRO = ("# Animator\nUpload a portrait and a driving video (or pick a built-in 
          "**Generate** animates the portrait with it, keeping the video's audio.")
 
 
-def animate_for(animator, section: Settings, jobs: Jobs):
+def animate_for(animator, section: Settings, jobs: Jobs, seen: PeopleSeen):
     """The `/animate` endpoint over `animator`, reading its settings through `section`."""
 
     @spaces.GPU(duration=GPU_SECONDS)
@@ -35,6 +40,7 @@ def animate_for(animator, section: Settings, jobs: Jobs):
     def _animate(portrait, video, settings: dict, progress, cancel):
         portrait = inputs_section.portrait_path(portrait)
         driving, notes = inputs_section.driving(video, settings)
+        seen.refuse_nobody(driving, inputs_section.span(settings))
         animator.use_preset(settings["preset"])
         animator.set_low_memory(bool(settings["low_memory"]))
         request = section.request(settings)
@@ -46,7 +52,7 @@ def animate_for(animator, section: Settings, jobs: Jobs):
                            lambda f, desc: progress(f, desc=desc), cancel)
         return shown(result, notes)
 
-    async def animate(portrait, video=None, progress=gr.Progress(track_tqdm=True),
+    async def animate(portrait, video=None, progress=gr.Progress(),
                       request: gr.Request = None, **settings):
         """Animate the portrait with the driving motion. Returns the animated clip (with the
         driving audio), a side-by-side clip (driving | skeleton | result), the seed used, the
@@ -65,6 +71,7 @@ def build_demo(animator) -> gr.Blocks:
                    delete_cache=(1800, 3600)) as demo:
         gr.Markdown(INTRO)
         notice = gr.Markdown(device_notice(animator, animator.preset), elem_id="device_notice")
+        examples_slot = gr.Column()  # filled below, once the inputs they set exist
         # Each button sits right above its results, so that on a phone (one column) the
         # progress and the result appear where the user just tapped.
         with gr.Row():
@@ -78,28 +85,55 @@ def build_demo(animator) -> gr.Blocks:
                     settings = Settings(animator)
                 with gr.Row():
                     generate_btn = gr.Button("Generate", variant="primary", elem_id="generate")
-                    stop_btn = gr.Button("Stop", variant="stop", elem_id="stop")
+                    stop_btn = gr.Button("Stop", variant="secondary", interactive=False,
+                                         elem_id="stop")
             with gr.Column(scale=1):
                 results = Results()
+        with gr.Row(visible=False):  # the API's triggers
+            pose_api, animate_api = gr.Button("extract_pose"), gr.Button("animate")
         # API parameters: portrait and video first (positional calls), then every setting
         # by name, each defaulting to the page's value.
         pose_inputs = {**given.api, **pose.api}
-        add_examples(given, pose, extract_pose, {k: c.value for k, c in pose_inputs.items()})
-        given.wire(animator)
-        pose.button.click(
-            extract_pose, [given.portrait, given.video], pose.outputs, inputs_kwargs=pose_inputs,
-            api_name="extract_pose", concurrency_limit=4, concurrency_id="pose",
-        )
+        with examples_slot:
+            add_examples(given, pose, extract_pose, {k: c.value for k, c in pose_inputs.items()})
+        seen = PeopleSeen(animator)
+        given.wire(animator, seen)
+        pose_args = dict(fn=extract_pose, inputs=[given.portrait, given.video],
+                         outputs=pose.outputs, inputs_kwargs=pose_inputs, concurrency_limit=4,
+                         concurrency_id="pose")
+        pose_api.click(**pose_args, api_name="extract_pose")
+        pose.button.click(**{**pose_args, "fn": on_page(extract_pose, 4, 3)},
+                          show_progress_on=[pose.preview], api_visibility="private")
+        animate = animate_for(animator, settings, jobs, seen)
+        animate_args = dict(inputs=[given.portrait, given.video], outputs=results.outputs,
+                            inputs_kwargs={**pose_inputs, **settings.api}, concurrency_limit=1,
+                            concurrency_id="gpu")
+        animate_api.click(animate, **animate_args, api_name="animate")
+        buttons = [generate_btn, stop_btn]
         generation = generate_btn.click(
-            animate_for(animator, settings, jobs), [given.portrait, given.video],
-            results.outputs, inputs_kwargs={**pose_inputs, **settings.api}, api_name="animate",
-            concurrency_limit=1, concurrency_id="gpu",
-        )
-        stop_btn.click(lambda: STOPPED, None, results.notes, cancels=[generation],
+            _running, None, buttons, queue=False, show_progress="hidden",
+            api_visibility="private",
+        ).then(on_page(animate, 6, 5), **animate_args, show_progress_on=[results.video],
+               api_visibility="private")
+        generation.then(_idle, None, buttons, queue=False, show_progress="hidden",
+                        api_visibility="private")
+        stop_btn.click(lambda: (STOPPED, *_idle()), None, [results.notes, *buttons],
+                       cancels=[generation], queue=False, show_progress="hidden",
                        api_visibility="private")
         demo.unload(jobs.client_left)
         _follow_the_preset(animator, settings, notice)
     return demo
+
+
+def _running() -> tuple:
+    """While a job runs: Generate off (saying so), Stop on."""
+    return (gr.update(value="Generating…", interactive=False),
+            gr.update(variant="stop", interactive=True))
+
+
+def _idle() -> tuple:
+    return gr.update(value="Generate", interactive=True), gr.update(variant="secondary",
+                                                                    interactive=False)
 
 
 def _follow_the_preset(animator, settings: Settings, notice) -> None:

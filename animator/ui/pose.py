@@ -27,7 +27,8 @@ class Pose:
         d = RetargetConfig()
         with gr.Accordion("1. Pose: retargeting", open=False, elem_id="pose_panel"):
             self.transition = gr.Slider(0, 2, d.transition, step=0.1,
-                                        label="Lead-in from the portrait's pose (s)")
+                                        label="Lead-in from the portrait's pose (s; 0 = "
+                                              "none, as the public scripts)")
             self.smoothing = gr.Slider(0, 21, d.smoothing, step=2,
                                        label="Smoothing window (frames, 0 = off)")
             self.root_motion = gr.Slider(0, 1, d.root_motion, step=0.05,
@@ -39,7 +40,7 @@ class Pose:
             self.groups = {g: gr.Slider(0.7, 1.3, 1.0, step=0.05, label=f"{g.title()} length x")
                            for g in MULTIPLIER_GROUPS}
         self.button = gr.Button("Preview pose", elem_id="preview")
-        self.preview = gr.Video(label="Pose preview: driving | retargeted",
+        self.preview = gr.Video(label="Pose preview: driving, retargeted",
                                 elem_id="preview_video")
         self.first = gr.Image(label="First retargeted frame over the portrait")
         self.file = gr.File(label="Retargeted poses (JSON)")

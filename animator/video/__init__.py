@@ -17,7 +17,7 @@ from animator.video.images import IMAGE_FORMATS, read_image
 from animator.video.layout import side_by_side
 from animator.video.probe import VideoInfo, probe_video
 from animator.video.read import DrivingClip, iter_video, read_video
-from animator.video.span import frame_cap_notice, plan_span
+from animator.video.span import check_trim, frame_cap_notice, plan_span
 from animator.video.write import VideoWriter, write_video
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "DrivingClip",
     "VideoInfo",
     "VideoWriter",
+    "check_trim",
     "extract_audio",
     "frame_cap_notice",
     "iter_video",

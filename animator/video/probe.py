@@ -26,6 +26,7 @@ class VideoInfo:
     duration: float
     num_frames: int
     has_audio: bool
+    codec: str = ""  # the video stream's, as ffmpeg names it (h264, hevc, mjpeg, ...)
 
 
 @dataclass
@@ -41,6 +42,7 @@ class _Media:
     fps: float = 0.0  # average rate as the container states it; 0 if it does not
     tbr: float = 0.0  # ffmpeg's guess of the base rate
     hdr: bool = False
+    codec: str = ""
     packets: int = 0
     last_time: float = 0.0  # timestamp of the last packet
 
@@ -99,6 +101,7 @@ def _parse_header(log: str) -> _Media | None:
 
 
 def _parse_video(desc: str, media: _Media) -> None:
+    media.codec = desc.split(None, 1)[0].rstrip(",") if desc.strip() else ""
     if m := re.search(r"(?<=[ ,])(\d+)x(\d+)(?=[ ,]|$)", desc):
         media.coded = (int(m[1]), int(m[2]))
     if (m := re.search(r"SAR (\d+):(\d+)", desc)) and int(m[1]) and int(m[2]):
@@ -124,7 +127,7 @@ def _video_info(media: _Media) -> VideoInfo:
     average = media.packets / duration if duration else 0.0
     fps = media.fps if 0 < media.fps <= 240 else average or media.tbr
     width, height = media.display_size()
-    return VideoInfo(width, height, fps, duration, media.packets, media.has_audio)
+    return VideoInfo(width, height, fps, duration, media.packets, media.has_audio, media.codec)
 
 
 def _probe(path: str | Path) -> tuple[VideoInfo, _Media]:

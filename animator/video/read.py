@@ -1,12 +1,18 @@
 """Decoding driving videos to RGB frames at a constant frame rate, upright, tone-mapped to SDR,
-scaled, within the upload limits (`read_video`) or streamed without them (`iter_video`)."""
+scaled, within the upload limits (`read_video`) or streamed without them (`iter_video`).
+
+Two ways to change the frame rate: ffmpeg's fps filter ("filter", which rounds the frame
+count up: 61 frames at 50 fps give 37 at 30 fps) or the nearest source frame at each target
+time, for as many target times as fit in the source ("nearest": 36 there), which is what
+Wan2.2's public preprocessing does, so a Wan output has the public frame count and length.
+"""
 
 from __future__ import annotations
 
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +22,8 @@ from animator.errors import InputError
 from animator.video.ffmpeg import _SAFE_INPUT, _VIDEO_HINT, _ffmpeg, _rational, _url
 from animator.video.probe import VideoInfo, _Media, _probe
 from animator.video.span import _Plan, _plan, frame_cap_notice, plan_span
+
+RESAMPLING = ("filter", "nearest")
 
 # HDR sources (see probe._HDR_TRANSFERS) are tone-mapped to SDR BT.709 with this chain.
 _TONEMAP = (
@@ -105,11 +113,16 @@ def read_video(
     start: float = 0.0,
     end: float | None = None,
     limits: InputLimits | None = None,
+    resampling: str = "filter",
 ) -> DrivingClip:
     """Decode a driving video within `limits` (defaults: `InputLimits()`): upright, constant
     frame rate (`fps` or the source's average), every `stride`-th frame of [start, end).
-    Everything cut to fit the limits is reported in `notices`."""
+    `resampling` says how the rate changes (see the module docstring). Everything cut to
+    fit the limits is reported in `notices`."""
     limits = limits or InputLimits()
+    if resampling not in RESAMPLING:
+        raise InputError(f"resampling must be one of {', '.join(RESAMPLING)}; got "
+                         f"{resampling!r}.")
     path = Path(path)
     if path.is_file() and (mb := path.stat().st_size / 2**20) > limits.max_upload_mb:
         raise InputError(
@@ -129,21 +142,53 @@ def read_video(
             f"Downscaled the video from {info.width}x{info.height} to "
             f"{plan.size[0]}x{plan.size[1]} (max side setting)."
         )
-    plan.max_frames = limits.max_frames + 1  # one extra tells us whether the cap cut anything
-    decoder = _Decoder(_decode_cmd(path, media, plan), plan.size)
-    frames = list(decoder)
-    if not frames:
-        raise _no_frames(path, decoder.error)
     out_fps = plan.rate / plan.stride
+    picks = None
+    if resampling == "nearest" and plan.rate != info.fps:
+        whole = plan.start == 0 and plan.duration >= info.duration - 1e-6
+        count = info.num_frames if whole and info.num_frames else plan.expected_at(info.fps)
+        picks = nearest_frames(count, info.fps, plan.rate)[:: plan.stride]
+        picks = picks[: limits.max_frames + 1] if len(picks) else np.zeros(1, int)
+        # decode the source frames themselves, up to the last one picked
+        plan = replace(plan, rate=info.fps, stride=1, max_frames=int(picks[-1]) + 1)
+    else:
+        plan.max_frames = limits.max_frames + 1  # one extra tells whether the cap cut anything
+    decoder = _Decoder(_decode_cmd(path, media, plan), plan.size)
+    frames = list(decoder) if picks is None else _pick(decoder, picks)
     if len(frames) > limits.max_frames:
         del frames[limits.max_frames :]
         notices.append(frame_cap_notice(limits.max_frames, out_fps))
-    elif decoder.error and len(frames) < plan.expected - 1:
+    elif decoder.error and decoder.count < plan.expected - 1:
         notices.append(
             f"The video is damaged after {start + len(frames) / out_fps:.1f} s; used the "
             f"{len(frames)} frames that could be decoded (re-export it to use all of it)."
         )
     return DrivingClip(frames, out_fps, plan.start, info, notices)
+
+
+def nearest_frames(count: int, source_fps: float, fps: float) -> np.ndarray:
+    """Source frame indices for a rate change by nearest frame: as many target times as
+    `count` frames at `source_fps` cover (truncated), each taking the source frame nearest
+    to it (numpy's rounding), never past the last frame."""
+    target = int(count / source_fps * fps)
+    times = np.arange(target) / fps
+    return np.clip(np.round(times * source_fps).astype(int), 0, max(count - 1, 0))
+
+
+def _pick(decoder: _Decoder, picks: np.ndarray) -> list[np.ndarray]:
+    """The decoded frames at `picks` (repeats allowed), holding only those; a decode that
+    ends early repeats its last frame, as the clamp to the last index does."""
+    wanted, kept, last = set(picks.tolist()), {}, None
+    for index, frame in enumerate(decoder):
+        last = (index, frame)
+        if index in wanted:
+            kept[index] = frame
+    if last is None:
+        return []
+    if last[0] < picks[-1]:  # fewer frames than expected: clamp to the last one
+        picks = np.minimum(picks, last[0])
+        kept[last[0]] = last[1]
+    return [kept[i] for i in picks.tolist()]
 
 
 def iter_video(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from numbers import Real
 
 from animator.config import InputLimits
 from animator.errors import InputError
@@ -26,7 +27,35 @@ class _Plan:
 
     @property
     def expected(self) -> int:
-        return math.ceil(math.ceil(self.duration * self.rate - 1e-6) / self.stride)
+        return math.ceil(self.expected_at(self.rate) / self.stride)
+
+    def expected_at(self, rate: float) -> int:
+        """Frames the span holds at `rate`, before the stride."""
+        return math.ceil(self.duration * rate - 1e-6)
+
+
+MAX_FPS = 240.0  # frame rates asked for above this are refused (no driver runs faster)
+
+
+def check_trim(fps, start, end) -> None:
+    """Refuse a frame rate, start or end time that is not a finite number in range, naming
+    it (NaN passes every comparison, so each is checked for being a number first)."""
+    for name, value, optional in (("frame rate (fps)", fps, True),
+                                  ("start time", start, False), ("end time", end, True)):
+        if value is None and optional:
+            continue
+        if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+            raise InputError(f"The {name} must be a finite number, got {value!r}.")
+    if fps is not None and not 0 < fps <= MAX_FPS:
+        raise InputError(f"The frame rate must be above 0 and at most {MAX_FPS:g} (got {fps:g}); "
+                         "choose e.g. 15 or 30.")
+    if start < 0:
+        raise InputError(f"The start time must be 0 s or later (got {start:g} s).")
+    if end is not None and end <= start:
+        raise InputError(
+            f"The end time ({end:g} s) must be after the start time ({start:g} s); "
+            "fix the trim settings."
+        )
 
 
 def _plan(
@@ -38,17 +67,9 @@ def _plan(
     end: float | None,
     max_side: int | None,
 ) -> _Plan:
-    if fps is not None and not fps > 0:
-        raise InputError(f"The frame rate must be above 0 (got {fps}); choose e.g. 15 or 30.")
+    check_trim(fps, start, end)
     if stride < 1:
         raise InputError(f"The frame stride must be 1 or more (got {stride}).")
-    if start < 0:
-        raise InputError(f"The start time must be 0 s or later (got {start:g} s).")
-    if end is not None and end <= start:
-        raise InputError(
-            f"The end time ({end:g} s) must be after the start time ({start:g} s); "
-            "fix the trim settings."
-        )
     if start >= info.duration:
         raise InputError(
             f"The start time ({start:g} s) is past the end of the {info.duration:.1f} s video; "

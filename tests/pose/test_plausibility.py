@@ -176,7 +176,7 @@ def upper_body(frames: int = 30) -> PoseSequence:
 
 def test_upper_body_driver_gives_no_lower_body_even_in_the_lead_in():
     portrait = PoseSequence(standing(250, 80)[None], 500, 700)  # the portrait shows legs
-    result = retarget(upper_body(), portrait, RetargetConfig())
+    result = retarget(upper_body(), portrait, RetargetConfig(transition=0.5))
     assert result.lead_in > 0
     lower = [sk.R_HIP, sk.L_HIP, sk.R_KNEE, sk.L_KNEE, sk.R_ANKLE, sk.L_ANKLE, *range(18, 24)]
     assert np.isnan(result.poses.keypoints[:, lower, 0]).all()

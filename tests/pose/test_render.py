@@ -260,3 +260,21 @@ def test_dense_map_draws_arms_in_front_and_scales_with_the_body():
 def test_dense_map_of_nothing_is_black():
     assert not draw_dense(missing_pose()[0], W, H).any()
 
+
+
+def test_neck_follows_dwpose_drawing_rule():
+    """DWPose (MimicMotion's dwpose/wholebody.py) draws the neck, at full confidence, only
+    when both shoulders score above the threshold, whatever the neck's stored score (the
+    shoulders' mean, which passes 0.3 here although the right shoulder does not)."""
+    points = {0: BODY[0], 1: BODY[1], 2: BODY[2], 5: BODY[5]}
+    weak = make_pose(points)
+    weak[2, 2], weak[1, 2] = 0.1, 0.55  # right shoulder under 0.3; neck = mean(0.1, 1.0)
+    no_neck = weak.copy()
+    no_neck[1] = (np.nan, np.nan, 0.0)
+    for style in ("dwpose", "confidence"):
+        np.testing.assert_array_equal(draw_pose(weak, W, H, style=style),
+                                      draw_pose(no_neck, W, H, style=style))
+    faint = make_pose(points)
+    faint[1, 2] = 0.4  # both shoulders seen: the neck is drawn at full confidence
+    np.testing.assert_array_equal(draw_pose(faint, W, H, style="confidence"),
+                                  draw_pose(make_pose(points), W, H, style="confidence"))

@@ -116,3 +116,21 @@ def test_far_off_and_missing_points_do_not_crash():
     assert not draw_pose_wan(missing_pose(1)[0], 100, 80).any()
     with pytest.raises(Exception, match="134, 3"):
         draw_pose_wan(np.zeros((18, 3)), 100, 80)
+
+
+def test_neck_drawn_when_the_shoulders_mean_passes():
+    """Wan2.2's split_kp2ds_for_aa makes the neck the mean of the shoulders, score too, and
+    draws by that score: shoulders 0.9 and 0.3 give a neck of 0.6, drawn (neck-nose limb)
+    although one shoulder is under Wan's 0.5."""
+    from animator.pose.detect import coco_wholebody_to_dwpose
+
+    coco = np.zeros((1, 133, 2), np.float32)
+    coco[0, :, :] = (500, 300)
+    coco[0, 0] = (500, 200)  # nose
+    coco[0, 5], coco[0, 6] = (560, 400), (440, 400)  # left, right shoulder
+    scores = np.zeros((1, 133), np.float32)
+    scores[0, 0], scores[0, 5], scores[0, 6] = 0.9, 0.9, 0.3
+    pose = coco_wholebody_to_dwpose(coco, scores, W, H)[0]
+    assert pose[NECK, 2] == pytest.approx(0.6)
+    image = draw_pose_wan(pose, W, H)
+    assert image[300, 500].any()  # on the neck-nose limb, between (500, 400) and (500, 200)

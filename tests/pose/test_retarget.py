@@ -69,6 +69,8 @@ NEUTRAL = {
 }  # fmt: skip
 BODY_ORDER = [child for _, child in BONES]
 
+LEAD_IN = RetargetConfig(transition=0.5)  # the lead-in is off by default (issue 18)
+
 
 def _face_layout() -> np.ndarray:
     """68 iBUG-like points in face-width units, nose tip at the origin, y down."""
@@ -409,7 +411,7 @@ def test_half_body_portrait():
     kp[0, [R_HIP, L_HIP], 1] = cut - 1
     portrait = seq(kp, 800, int(cut))
     driver = driver_seq(50)
-    res = rt.retarget(driver, portrait)
+    res = rt.retarget(driver, portrait, LEAD_IN)
     _check_sane(res, driver.keypoints, res.lead_in)
     assert res.ratios["thighs"] == 1.0 and res.ratios["shins"] == 1.0
     assert any("upper body" in n for n in res.notices)
@@ -419,7 +421,7 @@ def test_occluded_portrait_wrist_fades_in():
     kp = portrait_seq().keypoints.copy()
     kp[0, [R_WRIST, *range(RIGHT_HAND.start, RIGHT_HAND.stop)]] = missing_pose()[0, :22]
     driver = driver_seq(50, phase=1.0)
-    res = rt.retarget(driver, seq(kp, 800, 1400))
+    res = rt.retarget(driver, seq(kp, 800, 1400), LEAD_IN)
     _check_sane(res, driver.keypoints, res.lead_in)
     lead = res.poses.keypoints[: res.lead_in + 1]
     assert np.isnan(lead[0, R_WRIST, 0]) and not np.isnan(lead[-1, R_WRIST, 0])
@@ -533,7 +535,7 @@ def test_smoothing_cuts_jitter_without_shrinking_bones():
 def test_transition_endpoints_lengths_and_steps():
     portrait = portrait_seq({"arms": 1.1, "legs": 0.95})
     driver = driver_seq(40, phase=1.3, amp=1.3)
-    res = rt.retarget(driver, portrait)
+    res = rt.retarget(driver, portrait, LEAD_IN)
     lead = res.lead_in
     assert lead >= round(0.5 * 25)
     kp = res.poses.keypoints
@@ -556,7 +558,7 @@ def test_big_pose_change_lengthens_the_lead_in():
     arms_up.update({R_ELBOW: -np.pi / 2 - 0.3, L_ELBOW: -np.pi / 2 + 0.3,
                     R_WRIST: -np.pi / 2, L_WRIST: -np.pi / 2})  # fmt: skip
     driver = seq(skeleton(np.tile([500.0, 300.0], (20, 1)), arms_up))
-    res = rt.retarget(driver, portrait_seq())
+    res = rt.retarget(driver, portrait_seq(), LEAD_IN)
     assert res.lead_in > round(0.5 * 25)
     assert any("lengthened" in n for n in res.notices)
     seg = res.poses.keypoints[: res.lead_in + 1, :, :2].astype(np.float64)
@@ -606,7 +608,7 @@ def test_driver_starting_empty_fades_the_portrait_out():
     kp = driver_seq(40).keypoints.copy()
     kp[:5] = missing_pose(5)
     portrait = portrait_seq()
-    res = rt.retarget(seq(kp), portrait)
+    res = rt.retarget(seq(kp), portrait, LEAD_IN)
     lead = res.poses.keypoints[: res.lead_in]
     assert res.lead_in == round(0.5 * 25)
     np.testing.assert_allclose(lead[0, :, :2], portrait.keypoints[0, :, :2], atol=1e-3)

@@ -142,3 +142,26 @@ def test_iter_video_streams_the_same_frames(media):
     stream = iter_video(media["clip.mp4"])
     next(stream)
     stream.close()  # stopping early must not hang or leak ffmpeg
+
+
+def test_nearest_resampling_gives_the_public_frames(tmp_path):
+    """Wan2.2's preprocessing changes the rate by nearest source frame: int(n / fps * 30)
+    target times (truncated), each the source frame at round(t * fps). 61 frames at 50 fps
+    give 36 frames at 30 fps (ffmpeg's fps filter gives 37), frame k being source
+    round(k * 5 / 3)."""
+    path = tmp_path / "fifty.mkv"
+    # Each frame has its own grey level, so the frame picked can be read back.
+    ffmpeg("-f", "lavfi", "-i", "color=black:size=64x64:rate=50:d=1.22",
+           "-vf", "geq=lum='16+3.5*N':cb=128:cr=128", "-frames:v", "61", "-c:v", "ffv1",
+           "-pix_fmt", "yuv444p", str(path))  # fmt: skip
+    source = read_video(path, limits=InputLimits(max_fps=60)).frames
+    assert len(source) == 61
+    assert len(read_video(path, fps=30).frames) == 37  # the fps filter rounds up
+    clip = read_video(path, fps=30, resampling="nearest")
+    assert len(clip.frames) == 36 and clip.fps == 30
+    levels = np.array([float(f.mean()) for f in source])
+    picked = [int(np.argmin(np.abs(levels - float(f.mean())))) for f in clip.frames]
+    assert picked[:7] == [0, 2, 3, 5, 7, 8, 10] and picked[-1] == 58
+    assert picked == [min(round(k * 5 / 3), 60) for k in range(36)]
+    with pytest.raises(InputError, match="resampling"):
+        read_video(path, fps=30, resampling="linear")

@@ -12,7 +12,7 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from animator.errors import InputError
-from animator.families.base import Setting
+from animator.families.base import MAX_SEED, Setting
 from animator.families.svd.config import GENERATION_CHOICES, GenerationConfig
 
 MAX_OUTPUT_SIDE = 2048  # largest custom output width or height
@@ -25,7 +25,8 @@ _DECLARED: dict[str, tuple[str, dict]] = {
     "height": ("output height in pixels (multiple of 8); default: the preset's size by aspect",
                {"flag": "--height", "flag_help": "output height"}),
     "seed": ("random seed; empty: a new one every run",
-             {"flag": "--seed", "flag_help": "random seed (default: the preset's)"}),
+             {"flag": "--seed", "flag_help": "random seed (default: the preset's)",
+              "maximum": MAX_SEED}),
     "num_inference_steps": ("denoising steps", {
         "widget": "slider", "label": "Steps", "span": (1, 50), "step": 1,
         "page_name": "steps", "follows_preset": True, "flag": "--steps"}),

@@ -66,6 +66,7 @@ class WanGenerator:
         # size the loaded model takes (512 for wan-animate), skipping a second resize.
         self.face_size = int(pipe.transformer.config.motion_encoder_size)
         self.fps = self.defaults.fps  # output frame rate when the caller asks for none
+        self.resampling = self.defaults.resampling  # how the driving video reaches it
         self._steps = 1  # the running call's steps, for step_text
 
     # --- settings and sizes ---------------------------------------------------------------
@@ -147,7 +148,9 @@ class WanGenerator:
             notices.append("No driving face to follow: the portrait's own face is held, so "
                            "the expression stays still.")
         kwargs = {
-            "image": Image.fromarray(portrait.image(np.asarray(inputs.portrait))),
+            # their generate step resizes the original portrait file linearly
+            "image": Image.fromarray(portrait.image(np.asarray(inputs.portrait),
+                                                    cv2.INTER_LINEAR)),
             "pose_video": [Image.fromarray(draw_pose_wan(kp, width, height)) for kp in poses],
             "face_video": [Image.fromarray(f) for f in face],
             "height": height,

@@ -3,7 +3,9 @@
 Facts of Wan2.2's `wan/modules/animate/preprocess/` (read, not copied): the generation size
 is the portrait's (animate) or the footage's (replace) aspect at the model's area, sides
 floored to multiples of 16; images go to that size by `padding_resize` (fit inside, keep
-the aspect, centre, pad black); the face video is a per-frame box around the 68 face
+the aspect, centre, pad black), the footage by `resize_by_area` (area interpolation when
+shrinking), the portrait linearly from the file as given (`prepare_source` reads the
+original `src_ref.png`); the face video is a per-frame box around the 68 face
 points whose area is scaled by 1.3 (the extra height going 3/4 up, 1/4 down), cropped and
 resized to 512x512; the replace-mode mask is the person's mask dilated by a 7x7 kernel 3
 times and then filled on a `w_len` x `h_len` grid of its bounding box (1 x 1 by default: the
@@ -60,8 +62,13 @@ class Padding:
         inner = (w, int(w / w0 * h0))
         return cls(inner, (0, int((h - inner[1]) / 2)), source, size)
 
-    def image(self, image: np.ndarray, interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
-        """An (H, W) or (H, W, 3) picture of the source's size, fitted onto the canvas."""
+    def image(self, image: np.ndarray, interpolation: int | None = None) -> np.ndarray:
+        """An (H, W) or (H, W, 3) picture of the source's size, fitted onto the canvas.
+        By default as their `resize_by_area` does it (the footage in replace mode): area
+        interpolation when shrinking, linear otherwise."""
+        if interpolation is None:
+            (w0, h0), (w, h) = self.source, self.inner
+            interpolation = cv2.INTER_AREA if w * h < w0 * h0 else cv2.INTER_LINEAR
         resized = cv2.resize(image, self.inner, interpolation=interpolation)
         out = np.zeros((self.size[1], self.size[0], *image.shape[2:]), image.dtype)
         (dx, dy), (w, h) = self.offset, self.inner

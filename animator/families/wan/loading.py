@@ -23,11 +23,10 @@ from pathlib import Path
 import torch
 
 from animator.errors import InputError
-from animator.families import hub
+from animator.families import base, hub
 from animator.families.loading import check_local_folder
 from animator.families.wan.generator import WanGenerator
 from animator.families.wan.presets import LOCAL_CLASSES, WanPreset, download_summary, get_preset
-from animator.families.wan.settings import MEMORY_MODES
 from animator.families.wan.text import PromptEmbeddings
 
 LOCAL = "local:"
@@ -98,37 +97,9 @@ def download(name: str, *, weights_dir: str | Path | None = None, fast: bool = F
 
 
 def apply_memory_mode(pipe, mode: str, device: str, fp8: bool = False) -> str:
-    """Put the pipeline on `device` in a memory mode; returns the mode used ("auto" picks
-    "none" off the GPU and on cards with room for the bf16 transformer, else "group")."""
-    if mode not in MEMORY_MODES:
-        raise InputError(f"memory mode must be one of {', '.join(MEMORY_MODES)}; got {mode!r}.")
-    on_gpu = str(device).startswith("cuda")
-    if mode == "auto":
-        mode = "none"
-        if on_gpu:
-            total = torch.cuda.get_device_properties(torch.device(device)).total_memory
-            weights = sum(p.numel() * p.element_size() for p in pipe.transformer.parameters())
-            mode = "none" if total > 1.6 * weights / (2 if fp8 else 1) else "group"
-    if fp8:
-        pipe.transformer.enable_layerwise_casting(storage_dtype=torch.float8_e4m3fn,
-                                                  compute_dtype=pipe.transformer.dtype)
-    if mode == "none" or not on_gpu:
-        pipe.to(device)
-    elif mode == "model":
-        pipe.enable_model_cpu_offload(device=device)
-    else:
-        onload = torch.device(device)
-        pipe.transformer.enable_group_offload(onload, offload_type="block_level",
-                                              num_blocks_per_group=1, use_stream=True)
-        for name in ("image_encoder", "vae"):
-            module = getattr(pipe, name, None)
-            if module is not None:
-                from diffusers.hooks import apply_group_offloading
-
-                apply_group_offloading(module, onload_device=onload, offload_type="leaf_level")
-    if on_gpu:
-        pipe.vae.enable_tiling()
-    return mode
+    """Put the pipeline on `device` in a memory mode (the families' shared ones,
+    `families.base.apply_memory_mode`); returns the mode used."""
+    return base.apply_memory_mode(pipe, mode, device, fp8)
 
 
 def build(pipe, preset: WanPreset, *, device: str = "cpu", memory: str = "auto",

@@ -29,6 +29,11 @@ PIPELINE_FILES = [
     "transformer/*",
     "vae/*",
 ]
+PUBLIC_NEGATIVE_PROMPT = (
+    "色调艳丽，过曝，静态，细节模糊不清，字幕，风格，作品，画作，画面，静止，整体发灰，最差质量，"
+    "低质量，JPEG压缩残留，丑陋的，残缺的，多余的手指，画得不好的手部，画得不好的脸部，畸形的，"
+    "毁容的，形态畸形的肢体，手指融合，静止不动的画面，杂乱的背景，三条腿，背景人很多，倒着走"
+)
 AREAS = {"720p": 1280 * 720, "480p": 832 * 480}  # generation areas the model was made for
 
 
@@ -42,6 +47,14 @@ class WanDefaults:
     segment_frame_length: int = 77  # frames per segment, 4N+1
     prev_segment_conditioning_frames: int = 1  # frames carried between segments: 1 or 5
     fps: float = 30.0  # the frame rate the model was trained at (the driving video's target)
+    # How the driving video reaches `fps`: the source frame nearest each target time, as
+    # many as fit (the public preprocessing's get_frame_indices), not ffmpeg's fps filter.
+    resampling: str = "nearest"
+    # The public defaults: generate.py's example prompt for animate-14B, and the shared
+    # config's negative prompt, which wan/animate.py uses when none is given (it matters
+    # only with guidance above 1).
+    prompt: str = "视频中的人在做动作"  # "the person in the video is moving"
+    negative_prompt: str = PUBLIC_NEGATIVE_PROMPT
 
 
 @dataclass(frozen=True)

@@ -5,21 +5,26 @@ before any work (segment lengths, sizes)."""
 from __future__ import annotations
 
 from animator.errors import InputError
-from animator.families.base import Setting, resolve_settings
+from animator.families.base import (
+    FP8_OPTION,
+    MAX_SEED,
+    MEMORY_MODES,
+    MEMORY_OPTION,
+    Setting,
+    resolve_settings,
+)
 from animator.families.wan.inputs import MASK_SOURCES
 from animator.families.wan.presets import AREAS, WanDefaults
 
 MODES = ("animate", "replace")
-MEMORY_MODES = ("auto", "none", "model", "group")
+__all__ = ["LOAD_OPTIONS", "MEMORY_MODES", "MODES", "check_settings", "check_values",
+           "settings_for"]
 # What `load` takes besides the common arguments, for the page, the API and the CLI; a
-# change of any of them reloads the model.
+# change of any of them reloads the model. The memory mode and fp8 are the families' shared
+# ones (`families.base`).
 LOAD_OPTIONS = (
-    Setting("memory", str, "auto", "where the weights live: auto (by the card's memory), none "
-            "(all on the GPU), model (CPU offload per model), group (block by block, 24 GB)",
-            choices=MEMORY_MODES, widget="radio", label="Memory mode (group = 24 GB cards)",
-            flag="--memory"),
-    Setting("fp8", bool, False, "store the transformer's weights in float8 (half the memory)",
-            widget="checkbox", label="fp8 weights (half the memory)", flag="--fp8"),
+    MEMORY_OPTION,
+    FP8_OPTION,
     # Unticked again when another preset is chosen: its steps are the model's then.
     Setting("fast", bool, False, "load the 4-step distillation LoRA (4 steps, shift 5)",
             widget="checkbox", label="Fast: 4-step LoRA", elem_id="fast",
@@ -38,10 +43,12 @@ def settings_for(preset, defaults: WanDefaults | None = None) -> tuple[Setting, 
     force (the preset's, or its `fast` ones when the LoRA is loaded)."""
     d = defaults or preset.defaults
     return (
-        Setting("prompt", str, "", "what the clip shows (optional; the model needs none)",
-                widget="text", label="Prompt (optional)", elem_id="prompt",
+        Setting("prompt", str, d.prompt, "what the clip shows (default: the public "
+                "script's 视频中的人在做动作, 'the person in the video is moving')",
+                widget="text", label="Prompt", elem_id="prompt",
                 placeholder="e.g. a person dances on a stage", flag="--prompt"),
-        Setting("negative_prompt", str, "", "what to avoid; used only with guidance > 1",
+        Setting("negative_prompt", str, d.negative_prompt, "what to avoid; used only with "
+                "guidance > 1 (default: the public config's negative prompt)",
                 flag="--negative-prompt"),
         Setting("mode", str, "animate", "animate: the portrait moves on its own background; "
                 "replace: the portrait's character takes the driver's place in the footage",
@@ -70,7 +77,7 @@ def settings_for(preset, defaults: WanDefaults | None = None) -> tuple[Setting, 
         Setting("flow_shift", float, None if d is preset.defaults else d.flow_shift,
                 "scheduler shift; empty: the model's own", minimum=0),
         Setting("seed", int, 42, "random seed; empty: a new one every run", minimum=0,
-                flag="--seed"),
+                maximum=MAX_SEED, flag="--seed"),
         Setting("keep_background", bool, True, "replace mode: paste the footage back outside "
                 "the person's mask, so the background stays exactly as filmed"),
         Setting("mask_source", str, "segmentation", "replace mode: the person's mask from "

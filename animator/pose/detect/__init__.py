@@ -11,8 +11,9 @@ Two backends share one interface, `PoseDetector` (interface.py):
   landmarks are mapped onto DWPose-134 (holistic.py). Small or several people are found
   through regions, with the pedestrian detector and person tracker of `pose/people.py`.
 
-Both return pixels of the input image, missing points as NaN with score 0, and never a
-point outside the image (a leg below the frame is missing, not a phantom); these shared
+Both return pixels of the input image, missing points as NaN with score 0, points beyond
+the picture kept as the public preprocessing keeps them (a limb leaving the frame is drawn
+to the edge; scores decide what is drawn), the neck as the shoulders' mean; these shared
 conventions, boxes and person-index checks are in common.py. Portraits and videos get one
 person each (`detect_image`, `detect_video`); `detect_people` returns all.
 `make_detector` (factory.py) picks the backend and falls back to MediaPipe when DWPose is

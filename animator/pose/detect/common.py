@@ -1,6 +1,6 @@
 """What every detector shares: image and frame checks, the DWPose-134 conventions applied to
-raw points (`_finish`: missing points NaN with score 0, none outside the image, the neck from
-the shoulders), the COCO-WholeBody mapping, keypoint boxes and overlaps, and the person
+raw points (`_finish`: missing points NaN with score 0, points beyond the picture kept, the
+neck from the shoulders), the COCO-WholeBody mapping, keypoint boxes and overlaps, and the person
 index checks (`check_person_index`, `_chosen`).
 """
 
@@ -44,15 +44,22 @@ def _as_rgb(image: np.ndarray) -> np.ndarray:
 
 
 def _finish(kp: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Apply the layout's conventions to raw (..., 134, 3) points: points outside the
-    image or with no score become missing, then the neck is added from the shoulders."""
+    """Apply the layout's conventions to raw (..., 134, 3) points: points with no score or
+    no finite position become missing, then the neck is added from the shoulders.
+
+    Two facts of the public preprocessing (Wan2.2's pose2d_utils.split_kp2ds_for_aa, and
+    DWPose's wholebody.py before its drawing rule): the neck is the mean of the two shoulder
+    rows, score included, so its score is the shoulders' average; and a point beyond the
+    picture is kept (a limb leaving the frame is drawn up to the edge, not cut short).
+    `width` and `height` are the picture's size, kept in the signature for callers."""
+    del width, height  # points beyond the picture are kept (see above)
     kp = np.array(kp, dtype=np.float32)
-    x, y, s = kp[..., 0], kp[..., 1], kp[..., 2]
-    inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)  # False for NaN
-    kp[~(inside & (s > 0))] = (np.nan, np.nan, 0.0)
+    finite = np.isfinite(kp[..., :2]).all(axis=-1)
+    kp[~(finite & (kp[..., 2] > 0))] = (np.nan, np.nan, 0.0)
     shoulders = kp[..., [R_SHOULDER, L_SHOULDER], :]
-    kp[..., NECK, :2] = shoulders[..., :2].mean(axis=-2)
-    kp[..., NECK, 2] = shoulders[..., 2].min(axis=-1)  # a missing shoulder: NaN neck, 0
+    kp[..., NECK, :2] = shoulders[..., :2].mean(axis=-2)  # a missing shoulder: NaN neck
+    kp[..., NECK, 2] = np.where(np.isfinite(kp[..., NECK, 0]),
+                                shoulders[..., 2].mean(axis=-1), 0.0)
     return kp
 
 

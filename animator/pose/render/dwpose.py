@@ -42,7 +42,10 @@ from animator.pose.skeleton import (
     DRAW_LIMBS,
     FACE,
     HAND_EDGES,
+    L_SHOULDER,
     LEFT_HAND,
+    NECK,
+    R_SHOULDER,
     RIGHT_HAND,
 )
 
@@ -96,6 +99,10 @@ def draw_pose(
 
     canvas = np.zeros((height, width, 3), np.uint8)
     xy, score, valid = _points(pose, width, height, threshold)
+    # DWPose's drawing rule for the neck (wholebody.py): shown, at full confidence, when
+    # both shoulders pass the threshold; its stored score (the shoulders' mean) is not used.
+    valid[NECK] = valid[R_SHOULDER] and valid[L_SHOULDER]
+    score[NECK] = 1.0
     pen = _Pen(canvas, xy.tolist(), score.tolist(), confidence, swap_rb, line_type)
     ok = valid.tolist()
     _draw_body(pen, ok, stick, joint_r)

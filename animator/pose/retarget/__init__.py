@@ -91,6 +91,7 @@ from animator.pose.retarget.ratios import (
     portrait_lengths,
     proportion_ratios,
 )
+from animator.pose.retarget.settings import check_retarget_config
 from animator.pose.retarget.smoothing import smooth
 from animator.pose.retarget.steady import (
     consistent_sides,
@@ -118,9 +119,9 @@ __all__ = [
     "HAND_COLS", "HEAD_COLS", "K_WEIGHT", "LEVELS", "LINEAR_GAP", "MAX_GAP", "MEAS_A",
     "MEAS_B", "MEAS_MIRROR", "MULTIPLIER_GROUPS", "NUM_BODY", "NUM_MEAS", "PARENT", "PRIOR",
     "RATIO_GROUPS", "SPIKE_FLOOR", "Canonical", "Retargeted", "assign_hands", "body_ratio",
-    "canonical_lengths", "consistent_sides", "foreshortened", "span_outliers",
-    "steady_head", "steady_shoulders", "clean", "closest_frame", "compose", "decompose",
-    "fill_gaps",
+    "canonical_lengths", "check_retarget_config", "consistent_sides", "foreshortened",
+    "span_outliers", "steady_head", "steady_shoulders", "clean", "closest_frame", "compose",
+    "decompose", "fill_gaps",
     "frame_scale", "from_planes", "gap_plan", "global_scale", "group_ratios",
     "hampel_outliers", "hygiene", "interpolate", "lead_in", "measure", "place",
     "point_ratios", "portrait_lengths", "proportion_ratios", "retarget", "root_positions",

@@ -26,6 +26,7 @@ from animator.pose.retarget.ratios import (
     portrait_lengths,
     proportion_ratios,
 )
+from animator.pose.retarget.settings import check_retarget_config
 from animator.pose.retarget.smoothing import smooth
 from animator.pose.retarget.steady import consistent_sides, steady_head, steady_shoulders
 from animator.pose.retarget.transitions import closest_frame, lead_in
@@ -78,7 +79,7 @@ def retarget(
     portrait's pixels. Raises InputError when the driver never shows a person or the
     portrait shows no usable head and shoulders, or for unknown multiplier groups.
     """
-    config = config or RetargetConfig()
+    config = check_retarget_config(config or RetargetConfig())
     if len(portrait) != 1:
         raise ValueError(f"portrait must be a single pose, got {len(portrait)} frames")
     mult = _multipliers(config)

@@ -62,7 +62,8 @@ def test_wan_animate_one_frame_per_driving_frame_with_the_audio_in_sync(
                               progress=lambda f, desc: seen.append(desc))
     video = probe_video(result.video)
     assert video.fps == 30  # the family's rate, the driving video resampled to it
-    driving = animator.driving_poses(driving_path, fps=30, start=1.0, end=1.5)
+    driving = animator.driving_poses(driving_path, fps=30, start=1.0, end=1.5,
+                                     resampling="nearest")
     assert video.num_frames == result.settings["frames"] == len(driving.poses) >= 15
     assert (video.width, video.height) == (16, 16) and result.settings["segments"] == 2
     assert result.settings["preset"] == "wan-animate" and result.seed == 3
@@ -84,7 +85,8 @@ def test_replace_mode_has_no_lead_in_and_says_it_follows_the_driver(loads, portr
                               end=0.3, comparison=False,
                               generation={**SMALL, "mode": "replace",
                                           "mask_source": "hull"})
-    driving = animator.driving_poses(driving_path, fps=30, start=0.0, end=0.3)
+    driving = animator.driving_poses(driving_path, fps=30, start=0.0, end=0.3,
+                                     resampling="nearest")
     assert probe_video(result.video).num_frames == len(driving.poses) >= 9  # no lead-in
     assert any("driver's own body" in n for n in result.notices)
     assert result.settings["mode"] == "replace"

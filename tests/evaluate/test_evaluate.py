@@ -23,6 +23,7 @@ from torch.nn import functional as F
 
 from animator.animate import Animator
 from animator.cli import main
+from animator.config import RetargetConfig
 from animator.errors import InputError
 from animator.evaluate import EvaluateConfig, evaluate_clip, make_target
 from animator.evaluate.identity import IdentityScores
@@ -38,7 +39,7 @@ from animator.pose.skeleton import FACE, L_HIP, NECK, R_HIP, PoseSequence
 from animator.video import read_video, write_video
 from tests.test_face import DET, red_face
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -307,7 +308,8 @@ def test_self_driven_reconstruction_is_lined_up_with_its_ground_truth(tmp_path, 
 
     portrait = tmp_path / "frame0.png"
     Image.fromarray(sway_frames[0]).save(portrait)
-    target = make_target(animator, portrait=portrait, driving=driving_path, fps=25.0)
+    target = make_target(animator, portrait=portrait, driving=driving_path, fps=25.0,
+                         retarget_config=RetargetConfig(transition=0.5))
     assert target.lead_in > 0 and target.truth_start == 0
     framing = Framing.around((384, 384), (256, 384), target.person_x)
     body = [framing.image(f) for f in sway_frames[target.truth_start:]]
