@@ -64,7 +64,7 @@ def test_unknown_driving_and_bad_pose_file(animator, portrait_path, tmp_path):
         animator.preview_pose(portrait_path, "moonwalk", out_dir=tmp_path)
     broken = tmp_path / "poses.json"
     broken.write_text("{not json")
-    with pytest.raises(InputError, match="Could not read the pose file"):
+    with pytest.raises(InputError, match="The pose file poses.json is not valid JSON"):
         animator.preview_pose(portrait_path, broken, out_dir=tmp_path)
 
 
