@@ -21,6 +21,9 @@ skeleton is checked here first, against its most reliable part:
 
 The report says how many frames lost which part; `notice()` phrases it for the user.
 Nothing is invented: what a check removes stays missing (retargeting fills short gaps).
+
+`implausible_frames` is the verdict on a finished (retargeted) skeleton, with wider limits
+(`AnatomyLimits`): the share of such frames is what benchmarks/hard_poses.py reports.
 """
 
 from __future__ import annotations

@@ -203,3 +203,45 @@ def test_notes_on_one_clip_never_contradict(tmp_path):
     assert not drive.poses.present()[2:6].any()
     together = drive.notices + rt.retarget(drive.poses, portrait_seq()).notices
     assert sum("no person" in n.lower() for n in together) == 1, together
+
+
+# --- chest-up close-ups ----------------------------------------------------------------------
+
+
+def _without(poses, joints):
+    kp = poses.keypoints.copy()
+    kp[:, joints] = (np.nan, np.nan, 0.0)
+    return seq_like(poses, kp)
+
+
+LOWER = [R_HIP, R_KNEE, 10, 11, L_KNEE, 13, *range(18, 24)]
+
+
+def test_close_up_driver_guessed_legs_are_left_out_for_a_chest_up_portrait():
+    driver = _without(driver_seq(80), LOWER)  # filmed from the chest up...
+    kp = driver.keypoints.copy()
+    guess = driver_seq(80).keypoints
+    kp[np.ix_([12, 40, 41], LOWER)] = guess[np.ix_([12, 40, 41], LOWER)]  # ...legs guessed 3x
+    driver = seq_like(driver, kp)
+    chest_up = _without(portrait_seq(), LOWER)
+    res = rt.retarget(driver, chest_up, RetargetConfig())
+    assert not res.poses.valid()[:, LOWER].any()  # no part that neither picture shows
+    assert res.poses.valid()[:, [R_SHOULDER, L_SHOULDER, R_WRIST]].all()
+    assert sum("left out" in n for n in res.notices) == 1
+    # a portrait that shows its legs keeps the driver's (a full-length person moving)
+    full = rt.retarget(driver, portrait_seq(), RetargetConfig())
+    assert full.poses.valid()[:, R_KNEE].sum() >= 3
+    assert not any("left out" in n for n in full.notices)
+
+
+def test_chest_up_portrait_torso_from_its_shoulders():
+    driver = driver_seq(60)  # full body
+    broad = rt.retarget(driver, _without(portrait_seq({"shoulders": 1.25}), LOWER), OFF)
+    narrow = rt.retarget(driver, _without(portrait_seq({"shoulders": 0.85}), LOWER), OFF)
+    for res in (broad, narrow):
+        out = res.poses.keypoints
+        torso = _length(out, NECK, R_HIP) / _length(out, NECK, R_SHOULDER)
+        np.testing.assert_allclose(torso, 1.0 / 0.35, rtol=0.02)  # adult proportions
+        assert sum("hips are out of the picture" in n for n in res.notices) == 1
+    assert broad.ratios["torso"] > narrow.ratios["torso"]
+    assert not implausible_frames(broad.poses.keypoints).any()

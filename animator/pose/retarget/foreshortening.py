@@ -7,8 +7,12 @@ their median: `body_ratio` takes their upper quartile over the trunk, limb and h
 measures. A measure below that by more than the ratio clip (1.5x by default) is not a
 build a person can have (shoulders a third as wide for the same arms): it is marked
 foreshortened, and retargeting treats it as not shown (the driver's proportion of it,
-scaled with the body), saying so in a notice. Ordinary front-on portraits, whose bones
-all agree within the clip, are left as they are.
+scaled with the body), saying so in a notice. Head spans count as foreshortened only when
+the portrait's head is seen turned (`turned_head`: one ear, or the nose far nearer one
+eye than the other); a small head seen front-on is a head of other proportions (against a
+cartoon driver's, say): it keeps its measured ratio, clipped, but does not set the body's
+size either (`short_measures`). Ordinary
+front-on portraits, whose bones all agree within the clip, are left as they are.
 """
 
 from __future__ import annotations
@@ -19,8 +23,13 @@ import numpy as np
 
 from animator.pose.retarget.lengths import COL, HEAD_COLS, MEAS_MIRROR, NUM_MEAS, Canonical
 from animator.pose.skeleton import (
+    L_EAR,
+    L_EYE,
+    NOSE,
     R_ANKLE,
+    R_EAR,
     R_ELBOW,
+    R_EYE,
     R_HIP,
     R_KNEE,
     R_SHOULDER,
@@ -55,9 +64,9 @@ def body_ratio(ref: np.ndarray, canon: Canonical, quantile: float = 0.75) -> flo
     return float(np.quantile(raw, quantile))
 
 
-def foreshortened(ref: np.ndarray, canon: Canonical, clip: float = 1.5) -> np.ndarray:
+def short_measures(ref: np.ndarray, canon: Canonical, clip: float = 1.5) -> np.ndarray:
     """(28,) bool: portrait measures shorter than `body_ratio` / clip x the driver's
-    (both sides of a left/right pair)."""
+    (both sides of a left/right pair): none of them may set the body's size."""
     out = np.zeros(NUM_MEAS, dtype=bool)
     top = body_ratio(ref, canon)
     if math.isnan(top):
@@ -67,6 +76,30 @@ def foreshortened(ref: np.ndarray, canon: Canonical, clip: float = 1.5) -> np.nd
         if value < top / clip:
             out[_PAIR[int(col)]] = True
     return out
+
+
+def foreshortened(ref: np.ndarray, canon: Canonical, clip: float = 1.5,
+                  head_turned: bool = False) -> np.ndarray:
+    """(28,) bool: the `short_measures` that the view shortened: all but the head spans,
+    and those too when `head_turned`."""
+    out = short_measures(ref, canon, clip)
+    if not head_turned:
+        out[HEAD_COLS] = False
+    return out
+
+
+def turned_head(xy: np.ndarray, asymmetry: float = 0.6) -> bool:
+    """Whether a one-frame pose (xy planes) shows its head turned from the camera: one
+    ear only, or the nose much nearer one eye (or ear) than the other."""
+    seen = ~np.isnan(xy[0, :, 0])
+    if seen[R_EAR] != seen[L_EAR] and seen[NOSE]:
+        return True
+    for right, left in ((R_EYE, L_EYE), (R_EAR, L_EAR)):
+        if seen[[NOSE, right, left]].all():
+            a, b = (float(np.hypot(*(xy[:, j, 0] - xy[:, NOSE, 0]))) for j in (right, left))
+            if min(a, b) < asymmetry * max(a, b):
+                return True
+    return False
 
 
 def notice(short: np.ndarray) -> str | None:

@@ -12,7 +12,8 @@ import numpy as np
 from animator.config import RetargetConfig
 from animator.errors import InputError
 from animator.pose.retarget.cleaning import clean
-from animator.pose.retarget.foreshortening import foreshortened
+from animator.pose.retarget.closeups import rare_lower_body, torso_from_shoulders
+from animator.pose.retarget.foreshortening import foreshortened, short_measures, turned_head
 from animator.pose.retarget.foreshortening import notice as foreshortening_notice
 from animator.pose.retarget.lengths import COL, HAND_COLS, Canonical, canonical_lengths
 from animator.pose.retarget.ratios import (
@@ -85,6 +86,10 @@ def retarget(
     notices: list[str] = []
     if len(driver) == 0:
         driver = PoseSequence(np.full((1, NUM_KEYPOINTS, 3), np.nan), 1, 1, driver.fps)
+
+    # a close-up's few guessed hips and legs, when the portrait shows none either
+    driver, note = rare_lower_body(driver, portrait, config.threshold)
+    notices += [note] if note else []
 
     # 1-2: hygiene and cleaning of the driver
     xy, scores, present, root = _cleaned_driver(driver, config)
@@ -177,9 +182,10 @@ def _proportions(
     per-point ratios r with their weights w; notices for limited or unmeasured parts.
     Raises InputError when the two people share no measure to compare."""
     ref = portrait_lengths(p_xy, portrait.width, portrait.height)
-    short = foreshortened(ref, canon, config.ratio_clip)
+    short = foreshortened(ref, canon, config.ratio_clip, turned_head(p_xy))
+    sizing = np.where(short_measures(ref, canon, config.ratio_clip), np.nan, ref)
     ref = np.where(short, np.nan, ref)  # shortened by the view: treated as not shown
-    k = global_scale(ref, canon) if not np.isnan(p_root).any() else math.nan
+    k = global_scale(sizing, canon) if not np.isnan(p_root).any() else math.nan
     if not np.isfinite(k):
         if np.isnan(p_root).any() or not (~np.isnan(ref) & (K_WEIGHT > 0)).any():
             raise InputError(
@@ -191,7 +197,14 @@ def _proportions(
             "driving video where the person's head and shoulders are visible."
         )
     rho, measured = proportion_ratios(ref, canon, k, config.ratio_clip)
+    hips_out = not short[[COL[R_HIP], COL[L_HIP]]].any() and torso_from_shoulders(
+        rho, measured, ref, canon, k, config.ratio_clip)
     r, w = point_ratios(rho, canon, k, mult)
+    if hips_out and canon.observed[COL[R_HIP]]:
+        notices.append(
+            "The portrait's hips are out of the picture: its torso length is estimated from "
+            "its shoulder width by adult proportions (1.4 shoulder widths); a portrait "
+            "showing the hips gives the person's own.")
     if (line := foreshortening_notice(short)) is not None:
         notices.append(line)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -203,7 +216,7 @@ def _proportions(
             "person really is built so, raise that part's multiplier."
         )
     legs = [COL[j] for j in (R_KNEE, L_KNEE, R_ANKLE, L_ANKLE)]
-    if not measured[legs].any() and canon.observed[legs].any():
+    if not (measured[legs] | short[legs]).any() and canon.observed[legs].any():
         notices.append(
             "The portrait shows only the upper body: the legs keep the driving video's "
             "proportions (a full-length portrait gives the person's own)."
