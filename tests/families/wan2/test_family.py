@@ -14,14 +14,14 @@ from animator.families import wan2
 from animator.families.wan2.tiny import tiny_components, tiny_wan2_pipeline
 from tests.families.wan.people import inputs
 
-# A 40x48 portrait in a 32x32 area: a 16x32 canvas. Every test uses this canvas and segment
-# length, so the transformer's block mask is built once.
+# A square portrait in a 32x32 area: a 32x32 canvas. Every test uses this canvas and segment
+# length, so the transformer's block mask is built (and compiled) once.
 SMALL = {"height": 32, "width": 32, "segment_frame_length": 5, "num_inference_steps": 2,
          "prompt": "a person dances"}
 
 
 def job(n, **kwargs):
-    return inputs(n, size=(40, 48), **kwargs)
+    return inputs(n, size=(48, 48), **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -86,3 +86,104 @@ def test_very_short_clips_and_refusals(generators):
         run(generator, job(3, settings=SMALL, video=False))
     with pytest.raises(InputError, match="Unknown generation setting"):
         run(generator, job(3, settings={**SMALL, "mode": "replace"}))
+
+
+# --- the front end: the chosen person, full-resolution frames, fps, duration and audio ------
+
+
+def two_people(n: int, width: int, height: int):
+    """GenerationInputs whose driving frames show two people (left one followed, the right
+    one a bystander), at width x height; the poses were detected at half that size."""
+    from tests.families.wan.people import frame_of, person
+
+    clip = job(n, driver=(width // 2, height // 2), settings=SMALL)
+    left = [person(width, height, t, x=0.25) for t in range(n)]
+    right = [person(width, height, t, x=0.8) for t in range(n)]
+    frames = []
+    for t in range(n):
+        frame = frame_of(left[t], width, height, seed=t)
+        other = frame_of(right[t], width, height, seed=t)
+        frame[:, width // 2:] = other[:, width // 2:]
+        frames.append(frame)
+    half = [f[::2, ::2] for f in frames]
+    clip.driving_frames = half
+    clip.full_frames = lambda: frames
+    clip.driving_poses = type(clip.driving_poses)(
+        np.stack(left) / [2, 2, 1], width // 2, height // 2, 24)
+    return clip, np.stack(right)
+
+
+def test_the_model_sees_the_chosen_person_from_full_resolution_frames(generators):
+    generator = generators[True]
+    clip, bystander = two_people(3, 160, 64)
+    made = generator.prepare(clip, generator.resolve(clip))
+    x0, y0, x1, y1 = made["window"]
+    shown = np.asarray(made["kwargs"]["driving_video"][0])
+    assert shown.shape[:2] == (y1 - y0, x1 - x0) and x1 - x0 < 160  # a window ...
+    assert x1 <= np.nanmin(bystander[:, :24, 0])  # ... without the other person
+    np.testing.assert_array_equal(shown, clip.full_frames()[0][y0:y1, x0:x1])  # full res
+    assert any("chosen person" in n for n in made["notices"])
+    whole = generator.prepare(clip, {**generator.resolve(clip), "driver_crop": "off"})
+    assert whole["window"] is None
+    assert np.asarray(whole["kwargs"]["driving_video"][0]).shape == (64, 160, 3)
+    assert whole["kwargs"]["driving_video_fps"] is None  # resampled by us, not again
+
+
+@pytest.fixture
+def loads(pipes, monkeypatch):
+    """wan2.load replaced by the tiny pipelines; records the options each load got."""
+    calls = []
+
+    def load(name, *, device="cpu", memory="auto", fp8=False, **common):
+        calls.append({"name": name, "memory": memory, "fp8": fp8, **common})
+        preset = wan2.get_preset(name)
+        return wan2.build(pipes[preset.distilled], preset, device=device, memory="none")
+
+    monkeypatch.setattr(wan2, "load", load)
+    return calls
+
+
+def audio_samples(path, rate: int = 8000) -> np.ndarray:
+    import subprocess
+
+    from imageio_ffmpeg import get_ffmpeg_exe
+
+    out = subprocess.run([get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:a:0",
+                          "-ac", "1", "-ar", str(rate), "-f", "s16le", "pipe:1"],
+                         capture_output=True, check=True).stdout
+    return np.frombuffer(out, np.int16) / 32768.0
+
+
+@pytest.mark.parametrize("fps", [24, 25, 30, 50])
+def test_the_clip_is_as_long_as_the_driver_with_its_audio(loads, portrait_path, driving_path,
+                                                          tmp_path, fps):
+    import subprocess
+
+    from imageio_ffmpeg import get_ffmpeg_exe
+
+    from animator.animate import Animator
+    from animator.video import probe_video
+
+    driver = tmp_path / f"driver{fps}.mp4"  # 0.5 s of the sway clip re-timed to `fps`
+    subprocess.run([get_ffmpeg_exe(), "-v", "error", "-ss", "1", "-t", "0.5", "-i",
+                    str(driving_path), "-vf", f"fps={fps}", "-c:a", "aac", str(driver)],
+                   check=True)
+    animator = Animator("wan-animate-2-distilled", device="cpu", pose_backend="mediapipe")
+    seen = []
+    result = animator.animate(portrait_path, driver, generation={**SMALL, "seed": 5},
+                              out_dir=tmp_path, comparison=False,
+                              progress=lambda f, desc: seen.append(desc))
+    video = probe_video(result.video)
+    frames = result.settings["frames"]
+    assert video.fps == 24 and video.num_frames == frames >= 12  # the driver at 24 fps
+    assert abs(video.duration - probe_video(driver).duration) < 1 / 24 + 1e-6
+    ours, theirs = audio_samples(result.video), audio_samples(driver)
+    assert abs(len(ours) / 8000 - video.duration) < 0.06
+    assert np.corrcoef(ours[:len(theirs)], theirs[:len(ours)])[0, 1] > 0.9
+    resampled = [n for n in result.notices if "resampled from" in n]
+    assert bool(resampled) == (fps != 24)
+    segments = -(-(frames - 1) // 4)  # 5-frame segments, one frame carried
+    assert result.settings["segments"] == segments and result.settings["output_fps"] == 24
+    steps = [d for d in seen if d.startswith("Generating")]
+    assert steps[0].startswith(f"Generating: segment 1/{segments}, step 1/2")
+    assert len(steps) == 2 * segments
