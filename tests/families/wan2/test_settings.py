@@ -38,10 +38,10 @@ def test_the_presets_are_in_the_registry_with_their_defaults():
 
 
 def test_the_page_shows_its_controls_and_hides_the_replace_mode_ones():
+    import gradio as gr
+
     from animator.animate import Animator
     from animator.ui.settings import Settings
-
-    import gradio as gr
 
     with gr.Blocks():
         section = Settings(Animator("wan-animate-2", device="cpu"))
@@ -119,3 +119,18 @@ def test_local_folders_go_through_the_shared_checks(tmp_path):
     (folder / "model_index.json").write_text(json.dumps({**index, "vae": ["os", "system"]}))
     with pytest.raises(InputError, match="never run here"):
         wan2.load(f"local:{folder}")
+
+
+def test_the_prompt_has_a_default_and_the_reference_prompt_is_its_own():
+    from tests.families.wan.people import inputs
+
+    generator = wan2.build(tiny_wan2_pipeline(False), wan2.get_preset("wan-animate-2"))
+    clip = inputs(3, settings={"prompt": "  ", "height": 32, "width": 32})
+    made = generator.prepare(clip, generator.resolve(clip))
+    assert made["prompts"] == (DEFAULT_PROMPT, "", "人物动作的参考视频")  # guided: a negative
+    assert any("default one" in n for n in made["notices"])
+    clip.settings.update(prompt="a person waves", prompt_ref="a reference video",
+                         guidance_scale=1.0)
+    made = generator.prepare(clip, generator.resolve(clip))
+    assert made["prompts"] == ("a person waves", None, "a reference video")
+    assert not any("default one" in n for n in made["notices"])
