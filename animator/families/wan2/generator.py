@@ -208,7 +208,9 @@ class Wan2Generator:
                 callback(done[0], segments * steps, (done[0] - 1) // steps)
             return out
 
-        pipe.update_components(guider=self._guider(values["guidance_scale"]))
+        guider = self._guider(values["guidance_scale"])
+        if pipe.guider is not guider:
+            pipe.update_components(guider=guider)
         scheduler.step = step
         try:
             video = pipe(**kwargs, **embeds, generator=torch.Generator("cpu").manual_seed(seed),

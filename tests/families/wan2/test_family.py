@@ -187,3 +187,31 @@ def test_the_clip_is_as_long_as_the_driver_with_its_audio(loads, portrait_path, 
     steps = [d for d in seen if d.startswith("Generating")]
     assert steps[0].startswith(f"Generating: segment 1/{segments}, step 1/2")
     assert len(steps) == 2 * segments
+
+
+def test_flex_attentions_cpu_path_is_the_masked_attention(pipes, generators):
+    """The generation pass attends through flex attention over the library's block mask;
+    on a CPU, uncompiled, it must equal plain attention under the same mask: each
+    generation token sees every generation token and the reference tokens of its frame."""
+    import torch.nn.functional as F
+    from torch.nn.attention.flex_attention import flex_attention
+
+    run(generators[True], job(3, settings={**SMALL, "num_inference_steps": 1}))
+    transformer = pipes[True].transformer
+    (frames, per_frame), mask = next(iter(transformer.block_masks.items()))
+    q_len, kv_len = mask.shape[-2:]
+    q_idx = torch.arange(q_len)[:, None]
+    kv_idx = torch.arange(kv_len)[None, :]
+    allowed = mask.mask_mod(torch.tensor(0), torch.tensor(0), q_idx, kv_idx)
+    rows = allowed.any(dim=1)
+    assert rows.sum() == (frames + 1) * per_frame  # the generation tokens, before padding
+    ref_start = q_len  # the reference tokens follow the (padded) generation tokens
+    frame_of = q_idx[rows.nonzero()[:, 0]] // per_frame
+    seen_refs = allowed[rows][:, ref_start:ref_start + frames * per_frame]
+    for row, frame in zip(seen_refs, frame_of[:, 0].tolist(), strict=True):
+        assert set((row.nonzero()[:, 0] // per_frame + 1).tolist()) <= {frame}
+    generator = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(1, 2, n, 8, generator=generator) for n in (q_len, kv_len, kv_len))
+    ours = flex_attention(q, k, v, block_mask=mask)
+    dense = F.scaled_dot_product_attention(q[:, :, rows], k, v, attn_mask=allowed[rows])
+    torch.testing.assert_close(ours[:, :, rows], dense, atol=1e-5, rtol=1e-5)
