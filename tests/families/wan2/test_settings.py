@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -134,3 +135,16 @@ def test_the_prompt_has_a_default_and_the_reference_prompt_is_its_own():
     made = generator.prepare(clip, generator.resolve(clip))
     assert made["prompts"] == ("a person waves", None, "a reference video")
     assert not any("default one" in n for n in made["notices"])
+
+
+def test_a_portrait_framed_tighter_than_the_driver_is_said():
+    from animator.families.wan2.inputs import framing_notice
+    from tests.families.wan.people import inputs
+
+    clip = inputs(4)
+    assert framing_notice(clip.reference, clip.driving_poses) is None  # both full body
+    half = clip.reference.keypoints.copy()
+    half[:, [9, 10, 12, 13, 18, 19, 20, 21, 22, 23], :] = np.nan  # no knees, no feet
+    notice = framing_notice(type(clip.reference)(half, 48, 40), clip.driving_poses)
+    assert "shows the person's feet, the portrait does not" in notice
+    assert framing_notice(clip.reference, None) is None  # a motion: nothing to compare
