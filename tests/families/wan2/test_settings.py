@@ -148,3 +148,25 @@ def test_a_portrait_framed_tighter_than_the_driver_is_said():
     notice = framing_notice(type(clip.reference)(half, 48, 40), clip.driving_poses)
     assert "shows the person's feet, the portrait does not" in notice
     assert framing_notice(clip.reference, None) is None  # a motion: nothing to compare
+
+
+def test_an_api_call_naming_the_preset_gets_its_defaults():
+    from animator.animate import Animator
+    from animator.ui.settings import Settings
+
+    import gradio as gr
+
+    with gr.Blocks():
+        page = Settings(Animator("tiny", device="cpu"))
+    sent = {name: c.value for name, c in page.api.items()}
+    asked = page.request({**sent, "preset": "wan-animate-2-distilled"})
+    assert "prompt" not in asked.generation  # left alone: the family's default prompt
+    assert "num_inference_steps" not in asked.generation and asked.fps is None  # 10, 24 fps
+    assert asked.generation["driver_crop"] == "person" and "mode" not in asked.generation
+    assert asked.load_options == {"memory": "auto", "fp8": False}
+    asked = page.request({**sent, "preset": "wan-animate-2", "driver_crop": "off",
+                          "prompt": "a person waves", "resolution": "640x800"})
+    assert (asked.generation["driver_crop"], asked.generation["prompt"]) == ("off",
+                                                                            "a person waves")
+    assert (asked.generation["width"], asked.generation["height"]) == (640, 800)
+    assert families.check_settings("wan-animate-2", asked.generation)["driver_crop"] == "off"
