@@ -151,10 +151,10 @@ def test_a_portrait_framed_tighter_than_the_driver_is_said():
 
 
 def test_an_api_call_naming_the_preset_gets_its_defaults():
+    import gradio as gr
+
     from animator.animate import Animator
     from animator.ui.settings import Settings
-
-    import gradio as gr
 
     with gr.Blocks():
         page = Settings(Animator("tiny", device="cpu"))
