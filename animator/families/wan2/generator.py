@@ -94,6 +94,12 @@ class Wan2Generator:
 
     def resolve(self, inputs: GenerationInputs) -> dict:
         values = check_values(resolve_settings(self.settings, inputs.settings))
+        device = str(self.pipe._execution_device)
+        if device.startswith("cuda"):  # the size against the card, in the mode loaded
+            from animator.families.wan2 import cost
+
+            cost.check_fits(device, values, self.load_options.get("memory", "group"),
+                            bool(self.load_options.get("fp8")))
         if inputs.driving_frames is None:
             raise InputError("Wan-Animate-2 is driven by the driving video itself: upload a "
                              "driving video (a built-in motion or a pose file has no frames "

@@ -211,3 +211,29 @@ def test_flex_attentions_cpu_path_is_the_masked_attention(pipes, generators):
     ours = flex_attention(q, k, v, block_mask=mask)
     dense = F.scaled_dot_product_attention(q[:, :, rows], k, v, attn_mask=allowed[rows])
     torch.testing.assert_close(ours[:, :, rows], dense, atol=1e-5, rtol=1e-5)
+
+
+def test_the_text_encoder_is_loaded_for_a_new_prompt_and_dropped(pipes, generators):
+    """Loaded without its encoder (as from a folder), a prompt loads it once, runs the
+    library's text step, drops it; the next run reuses the embeddings; the frames are the
+    same as with the encoder kept."""
+    import copy
+
+    kept = generators[True]
+    loads = []
+
+    def loader():
+        loads.append(1)
+        return copy.deepcopy(pipes[True].text_encoder)
+
+    dropped = wan2.build(pipes[True], wan2.get_preset("wan-animate-2-distilled"),
+                         memory="none")
+    dropped.embeddings.load_encoder = loader
+    dropped.embeddings.text_pipe.update_components(text_encoder=None)
+    clip = job(3, settings={**SMALL, "num_inference_steps": 1, "prompt": "a person waves"})
+    first, _ = run(dropped, clip)
+    assert loads == [1] and dropped.embeddings.text_pipe.text_encoder is None
+    again, _ = run(dropped, clip)
+    assert loads == [1] and dropped.embeddings.cached == 1
+    np.testing.assert_array_equal(first, again)
+    np.testing.assert_array_equal(first, run(kept, clip)[0])

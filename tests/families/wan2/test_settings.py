@@ -170,3 +170,10 @@ def test_an_api_call_naming_the_preset_gets_its_defaults():
                                                                             "a person waves")
     assert (asked.generation["width"], asked.generation["height"]) == (640, 800)
     assert families.check_settings("wan-animate-2", asked.generation)["driver_crop"] == "off"
+
+
+def test_a_heavier_memory_mode_than_the_size_allows_says_which_fits():
+    values = {"height": None, "width": None, "area": "800x640", "segment_frame_length": 81}
+    with pytest.raises(InputError, match="in memory mode none .*--memory group --fp8"):
+        cost.check_fits("cuda", values, mode="none", fp8=False, total=80e9)
+    cost.check_fits("cuda", values, mode="group", fp8=False, total=80e9)
