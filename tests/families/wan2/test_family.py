@@ -24,6 +24,16 @@ def job(n, **kwargs):
     return inputs(n, size=(48, 48), **kwargs)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Toy models gain nothing from a second thread, and on a busy machine its spin-waits
+    cost more than the work."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def pipes():
     shared = tiny_components()  # one transformer: its block mask is compiled once
@@ -160,8 +170,8 @@ def test_the_clip_is_as_long_as_the_driver_with_its_audio(animator, portrait_pat
 
     from animator.video import probe_video
 
-    driver = tmp_path / f"driver{fps}.mp4"  # 0.5 s of the sway clip re-timed to `fps`
-    subprocess.run([get_ffmpeg_exe(), "-v", "error", "-ss", "1", "-t", "0.5", "-i",
+    driver = tmp_path / f"driver{fps}.mp4"  # 0.4 s of the sway clip re-timed to `fps`
+    subprocess.run([get_ffmpeg_exe(), "-v", "error", "-ss", "1", "-t", "0.4", "-i",
                     str(driving_path), "-vf", f"fps={fps}", "-c:a", "aac", str(driver)],
                    check=True)
     seen = []
@@ -170,7 +180,7 @@ def test_the_clip_is_as_long_as_the_driver_with_its_audio(animator, portrait_pat
                               progress=lambda f, desc: seen.append(desc))
     video = probe_video(result.video)
     frames = result.settings["frames"]
-    assert video.fps == 24 and video.num_frames == frames >= 12  # the driver at 24 fps
+    assert video.fps == 24 and video.num_frames == frames >= 9  # the driver at 24 fps
     assert abs(video.duration - probe_video(driver).duration) < 1 / 24 + 1e-6
     ours, theirs = audio_samples(result.video), audio_samples(driver)
     assert abs(len(ours) / 8000 - video.duration) < 0.06
