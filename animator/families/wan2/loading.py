@@ -5,7 +5,8 @@ mode (the families' shared ones, `families.base.apply_memory_mode`).
 Each component is loaded by the class the library's blocks expect, from its subfolder,
 from safetensors only, so nothing a folder names is imported: the folder's index is read
 by `families.loading.check_local_folder` first (`local:`), and the scheduler's class must be
-one of diffusers' schedulers whose step takes a generator (the segment loop passes one).
+one of diffusers' schedulers whose step takes a generator (the segment loop passes one;
+another is refused, never swapped).
 The text encoder is not kept in the pipeline: `text.PromptEmbeddings` loads it for a new
 prompt and drops it again. "model" offload on a modular pipeline is diffusers'
 `ComponentsManager` moving each model to the GPU while it runs; "auto" picks the lightest
@@ -78,15 +79,20 @@ def download(name: str, *, weights_dir=None, progress=None, notify=print) -> lis
 
 
 def _scheduler(folder: Path):
-    """The folder's scheduler, if it is one of diffusers' that takes a generator in `step`;
-    else flow matching Euler (what the segment loop's step call fits) from the same config."""
+    """The folder's scheduler: one of diffusers' whose `step` takes a generator (the
+    segment loop passes one); any other is refused rather than swapped for another."""
     import diffusers
 
     config = json.loads((folder / "scheduler_config.json").read_text(encoding="utf-8"))
-    cls = getattr(diffusers, str(config.get("_class_name")), None)
-    fits = (isinstance(cls, type) and issubclass(cls, diffusers.SchedulerMixin)
-            and "generator" in inspect.signature(cls.step).parameters)
-    return (cls if fits else diffusers.FlowMatchEulerDiscreteScheduler).from_pretrained(folder)
+    name = str(config.get("_class_name"))
+    cls = getattr(diffusers, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, diffusers.SchedulerMixin)
+            and "generator" in inspect.signature(cls.step).parameters):
+        raise InputError(f"{folder} names the scheduler {name!r}, which the Wan-Animate-2 "
+                         "segment loop cannot drive (its step takes no generator). Fetch the "
+                         "weights again with `python -m animator download` (the repository's "
+                         "scheduler was corrected).")
+    return cls.from_pretrained(folder)
 
 
 def assemble(folder: Path, preset: Wan2Preset, dtype) -> object:

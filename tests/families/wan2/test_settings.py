@@ -177,3 +177,12 @@ def test_a_heavier_memory_mode_than_the_size_allows_says_which_fits():
     with pytest.raises(InputError, match="in memory mode none .*--memory group --fp8"):
         cost.check_fits("cuda", values, mode="none", fp8=False, total=80e9)
     cost.check_fits("cuda", values, mode="group", fp8=False, total=80e9)
+
+
+def test_a_scheduler_the_segment_loop_cannot_drive_is_refused(tmp_path):
+    from diffusers import UniPCMultistepScheduler
+
+    folder = wan2.save_local(tiny_wan2_pipeline(True), tmp_path / "saved")
+    UniPCMultistepScheduler().save_pretrained(folder / "scheduler")
+    with pytest.raises(InputError, match="UniPCMultistepScheduler.*cannot drive"):
+        wan2.load(f"local:{folder}")
