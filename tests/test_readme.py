@@ -270,6 +270,21 @@ def check_wan_animate(command: str, scratch: Path) -> None:
     assert "python -m animator download --preset wan-animate" in done.stderr
 
 
+def check_wan2_download(command: str, scratch: Path) -> None:
+    """Offline: sizes and license first, then one message naming the fix."""
+    done = run(command, scratch)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert "transformer 32.8 GB" in done.stderr and "Apache-2.0" in done.stderr
+    assert "HF_HUB_OFFLINE" in done.stderr
+
+
+def check_wan2_animate(command: str, scratch: Path) -> None:
+    """Offline without the weights: one message naming the command that fetches them."""
+    done = run(command, scratch)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert "python -m animator download --preset wan-animate-2-distilled" in done.stderr
+
+
 CHECKS = {
     "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt && "
     ".venv/bin/python app.py": check_app_setup,
@@ -303,6 +318,11 @@ CHECKS = {
     ".venv/bin/python -m animator animate --image assets/portraits/astronaut.jpg --video "
     "assets/driving/astronaut_sway.mp4 --preset wan-animate --fast --prompt \"a person "
     "dances\" --out wan.mp4": check_wan_animate,
+    ".venv/bin/python -m animator download --preset wan-animate-2-distilled":
+        check_wan2_download,
+    ".venv/bin/python -m animator animate --image assets/portraits/astronaut.jpg --video "
+    "assets/driving/astronaut_sway.mp4 --preset wan-animate-2-distilled --out wan2.mp4":
+        check_wan2_animate,
 }
 
 

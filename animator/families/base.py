@@ -337,3 +337,42 @@ def apply_memory_mode(pipe, mode: str, device: str, fp8: bool = False, *,
     if on_gpu:
         pipe.vae.enable_tiling()
     return mode
+
+
+# --- text encoders loaded only while a prompt is encoded ------------------------------------
+
+
+def with_text_encoder(pipe, load_encoder: Callable[[], Any] | None, device, run: Callable[[], Any],
+                      attach: Callable[[Any], None] | None = None) -> Any:
+    """`run()` with a text encoder on `device` in `pipe.text_encoder`.
+
+    The Wan families' umT5-XXL encoder is a third of their memory and runs once per prompt,
+    so their pipelines are loaded without it: `load_encoder()` loads it for the call, and it
+    is dropped (and the memory freed) after. With `load_encoder` None the pipeline's own
+    encoder is used and moved back where it was. `attach(encoder or None)` puts it in the
+    pipeline (default: the `text_encoder` attribute).
+    """
+    import gc
+
+    import torch
+
+    def put(encoder):
+        if attach is None:
+            pipe.text_encoder = encoder
+        else:
+            attach(encoder)
+
+    encoder = pipe.text_encoder if load_encoder is None else load_encoder()
+    before = next(encoder.parameters()).device
+    put(encoder.to(device))
+    try:
+        return run()
+    finally:
+        if load_encoder is None:
+            encoder.to(before)
+        else:
+            put(None)
+            del encoder
+            gc.collect()
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()

@@ -5,15 +5,17 @@ Wan's umT5-XXL text encoder is a third of the model's memory but runs once per p
 the pipeline is loaded without it; when a prompt comes that is not cached yet, the encoder
 is loaded from its folder, run through the pipeline's own `encode_prompt` (same tokenizer,
 padding and cleaning as a plain call), and dropped again. The embeddings (a few MB) are
-kept per prompt for the next runs.
+kept per prompt for the next runs. The loading and dropping is the families' shared
+`families.base.with_text_encoder`.
 """
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable
 
 import torch
+
+from animator.families.base import with_text_encoder
 
 
 class PromptEmbeddings:
@@ -37,24 +39,9 @@ class PromptEmbeddings:
     @torch.no_grad()
     def _encode(self, prompt, negative, guidance, device):
         pipe = self.pipe
-        encoder = pipe.text_encoder if self.load_encoder is None else self.load_encoder()
-        before = next(encoder.parameters()).device
-        encoder.to(device)
-        try:
-            pipe.text_encoder = encoder
-            return pipe.encode_prompt(prompt, negative_prompt=negative,
-                                      do_classifier_free_guidance=guidance,
-                                      max_sequence_length=self.max_sequence_length,
-                                      device=torch.device("cpu"))
-        finally:
-            if self.load_encoder is None:
-                encoder.to(before)
-            else:
-                pipe.text_encoder = None
-                del encoder
-                gc.collect()
-                if torch.cuda.is_available():
-                    torch.cuda.empty_cache()
+        return with_text_encoder(pipe, self.load_encoder, device, lambda: pipe.encode_prompt(
+            prompt, negative_prompt=negative, do_classifier_free_guidance=guidance,
+            max_sequence_length=self.max_sequence_length, device=torch.device("cpu")))
 
     @property
     def cached(self) -> int:

@@ -131,13 +131,21 @@ def check_fits(device: str, values: dict, mode: str = "group", fp8: bool = True,
     height, width = target_area(values)
     segment = values["segment_frame_length"]
     need = peak_memory(height, width, segment, mode, fp8)
-    if need > 0.95 * total:
+    if need <= 0.95 * total:
+        return
+    kv = run_memory(height, width, segment) / GB
+    lightest = peak_memory(height, width, segment, "group", True)
+    if lightest <= 0.95 * total:
         raise InputError(
-            f"Wan-Animate-2 at {height}x{width} with {segment}-frame segments needs about "
-            f"{need / GB:.0f} GB of GPU memory even block by block with fp8 weights (its "
-            f"reference KV cache alone is {run_memory(height, width, segment) / GB:.0f} GB); "
-            f"this GPU has {total / GB:.0f} GB. Choose the 800x640 area, a smaller height and "
-            "width, or shorter segments (e.g. 41 frames).")
+            f"Wan-Animate-2 at {height}x{width} needs about {need / GB:.0f} GB of GPU memory "
+            f"in memory mode {mode}{' with fp8' if fp8 else ''} (its reference KV cache is "
+            f"{kv:.0f} GB); this GPU has {total / GB:.0f} GB. Load it with --memory group "
+            f"--fp8 (about {lightest / GB:.0f} GB).")
+    raise InputError(
+        f"Wan-Animate-2 at {height}x{width} with {segment}-frame segments needs about "
+        f"{need / GB:.0f} GB of GPU memory even block by block with fp8 weights (its "
+        f"reference KV cache alone is {kv:.0f} GB); this GPU has {total / GB:.0f} GB. Choose "
+        "the 800x640 area, a smaller height and width, or shorter segments (e.g. 41 frames).")
 
 
 def estimate_cpu_seconds(num_frames: int, values: dict) -> float:

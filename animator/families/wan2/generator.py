@@ -4,7 +4,8 @@ The model is driven by the raw driving video, so the front end's part is which f
 which part of them: the driving frames at full resolution (when the front end can give
 them), already resampled by the front end to the model's 24 fps (so the library's own
 resampling is left off and the output is one frame per driving frame, as long as the
-driver), cropped to the chosen person (`inputs.py`); and the portrait as read. The library
+driver), cropped to the chosen person (`inputs.py`); and the portrait as read, with a
+notice when it is framed tighter than the driver (the model then invents what it lacks). The library
 does the rest, unchanged: letterboxing, segments, zigzag padding, trimming, cropping the
 letterbox off again. Its text step runs once per prompt (`text.py`); the other blocks run as
 the library's own modular pipeline with those embeddings as inputs, so with the same inputs
@@ -93,6 +94,12 @@ class Wan2Generator:
 
     def resolve(self, inputs: GenerationInputs) -> dict:
         values = check_values(resolve_settings(self.settings, inputs.settings))
+        device = str(self.pipe._execution_device)
+        if device.startswith("cuda"):  # the size against the card, in the mode loaded
+            from animator.families.wan2 import cost
+
+            cost.check_fits(device, values, self.load_options.get("memory", "group"),
+                            bool(self.load_options.get("fp8")))
         if inputs.driving_frames is None:
             raise InputError("Wan-Animate-2 is driven by the driving video itself: upload a "
                              "driving video (a built-in motion or a pose file has no frames "
@@ -145,6 +152,9 @@ class Wan2Generator:
             notices.append(f"The driving video was resampled from {inputs.source_fps:.3g} to "
                            f"{inputs.poses.fps:g} fps before the model (it generates at "
                            f"{self.fps:g}); the clip keeps the driver's duration and audio.")
+        framing = wan2_inputs.framing_notice(inputs.reference, inputs.driving_poses)
+        if framing is not None:
+            notices.append(framing)
         prompt = values["prompt"].strip() or DEFAULT_PROMPT
         if not values["prompt"].strip():
             notices.append(f"No prompt given: used the default one ({DEFAULT_PROMPT!r}).")
@@ -201,7 +211,9 @@ class Wan2Generator:
                 callback(done[0], segments * steps, (done[0] - 1) // steps)
             return out
 
-        pipe.update_components(guider=self._guider(values["guidance_scale"]))
+        guider = self._guider(values["guidance_scale"])
+        if pipe.guider is not guider:
+            pipe.update_components(guider=guider)
         scheduler.step = step
         try:
             video = pipe(**kwargs, **embeds, generator=torch.Generator("cpu").manual_seed(seed),

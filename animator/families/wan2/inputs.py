@@ -8,6 +8,9 @@ by a quarter of its long side (`pose.people.crop_region`'s margin: limbs and hai
 of the joints), at least as wide as the canvas's aspect asks when there is room. One window
 for the whole clip keeps the person's travel and the camera's framing as filmed; the
 library then letterboxes that window, as it would the whole frame.
+
+The portrait's framing is checked against the driver's: a full-body driver and a
+half-body portrait make the model invent the legs (and it copies the driver's build).
 """
 
 from __future__ import annotations
@@ -44,3 +47,29 @@ def crop(frame: np.ndarray, window: tuple[int, int, int, int] | None) -> np.ndar
         return frame
     x0, y0, x1, y1 = window
     return np.ascontiguousarray(frame[y0:y1, x0:x1])
+
+
+# --- the portrait's framing against the driver's -------------------------------------------
+
+ANKLES, KNEES = (10, 13), (9, 12)  # OpenPose-18 body points of the 134-point layout
+
+
+def _shows(keypoints: np.ndarray, points: tuple[int, ...]) -> bool:
+    """Whether most frames show any of `points` (keypoints (T, 134, 3))."""
+    kp = keypoints[:, list(points)]
+    seen = (np.isfinite(kp[..., :2]).all(axis=-1) & (kp[..., 2] > MIN_SCORE)).any(axis=1)
+    return bool(seen.mean() > 0.5)
+
+
+def framing_notice(reference: PoseSequence, driving: PoseSequence | None) -> str | None:
+    """A sentence when the driver shows legs the portrait does not: the model copies the
+    driver's body and has to invent what the portrait leaves out (its build, its legs)."""
+    if driving is None:
+        return None
+    for points, what in ((ANKLES, "feet"), (KNEES, "knees")):
+        if _shows(driving.keypoints, points) and not _shows(reference.keypoints, points):
+            return (f"The driving video shows the person's {what}, the portrait does not: the "
+                    f"model invents them (and copies the driver's build). A portrait framed "
+                    "like the driver (full body for a full-body dance) keeps the portrait's "
+                    "own.")
+    return None

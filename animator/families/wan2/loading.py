@@ -5,10 +5,13 @@ mode (the families' shared ones, `families.base.apply_memory_mode`).
 Each component is loaded by the class the library's blocks expect, from its subfolder,
 from safetensors only, so nothing a folder names is imported: the folder's index is read
 by `families.loading.check_local_folder` first (`local:`), and the scheduler's class must be
-one of diffusers' schedulers whose step takes a generator (the segment loop passes one).
+one of diffusers' schedulers whose step takes a generator (the segment loop passes one;
+another is refused, never swapped).
 The text encoder is not kept in the pipeline: `text.PromptEmbeddings` loads it for a new
 prompt and drops it again. "model" offload on a modular pipeline is diffusers'
-`ComponentsManager` moving each model to the GPU while it runs.
+`ComponentsManager` moving each model to the GPU while it runs; "auto" picks the lightest
+mode in which the published size fits with its KV cache. On a GPU the transformer's blocks
+are compiled (`compile_repeated_blocks`), as its flex attention needs.
 """
 
 from __future__ import annotations
@@ -76,15 +79,20 @@ def download(name: str, *, weights_dir=None, progress=None, notify=print) -> lis
 
 
 def _scheduler(folder: Path):
-    """The folder's scheduler, if it is one of diffusers' that takes a generator in `step`;
-    else flow matching Euler (what the segment loop's step call fits) from the same config."""
+    """The folder's scheduler: one of diffusers' whose `step` takes a generator (the
+    segment loop passes one); any other is refused rather than swapped for another."""
     import diffusers
 
     config = json.loads((folder / "scheduler_config.json").read_text(encoding="utf-8"))
-    cls = getattr(diffusers, str(config.get("_class_name")), None)
-    fits = (isinstance(cls, type) and issubclass(cls, diffusers.SchedulerMixin)
-            and "generator" in inspect.signature(cls.step).parameters)
-    return (cls if fits else diffusers.FlowMatchEulerDiscreteScheduler).from_pretrained(folder)
+    name = str(config.get("_class_name"))
+    cls = getattr(diffusers, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, diffusers.SchedulerMixin)
+            and "generator" in inspect.signature(cls.step).parameters):
+        raise InputError(f"{folder} names the scheduler {name!r}, which the Wan-Animate-2 "
+                         "segment loop cannot drive (its step takes no generator). Fetch the "
+                         "weights again with `python -m animator download` (the repository's "
+                         "scheduler was corrected).")
+    return cls.from_pretrained(folder)
 
 
 def assemble(folder: Path, preset: Wan2Preset, dtype) -> object:
@@ -122,6 +130,18 @@ def _model_offload(pipe, device: str) -> None:
     pipe._wan2_components_manager = manager  # kept alive with the pipeline
 
 
+def auto_mode(device: str, fp8: bool = False) -> str:
+    """The lightest memory mode in which the published size (800x640, 81-frame segments)
+    fits this GPU with its KV cache ("group" when none does: the run then says why)."""
+    from animator.families.wan2 import cost
+
+    total = torch.cuda.get_device_properties(torch.device(device)).total_memory
+    for mode in ("none", "model"):
+        if cost.peak_memory(800, 640, 81, mode, fp8) < 0.95 * total:
+            return mode
+    return "group"
+
+
 def build(pipe, preset: Wan2Preset, *, device: str = "cpu", memory: str = "auto",
           fp8: bool = False, text_encoder_folder: str | Path | None = None,
           notices=()) -> Wan2Generator:
@@ -138,7 +158,14 @@ def build(pipe, preset: Wan2Preset, *, device: str = "cpu", memory: str = "auto"
         def loader():
             return UMT5EncoderModel.from_pretrained(text_encoder_folder, dtype=dtype,
                                                     use_safetensors=True).eval()
+    on_gpu = str(device).startswith("cuda")
+    if memory == "auto" and on_gpu:
+        memory = auto_mode(device, fp8)
     used = base.apply_memory_mode(pipe, memory, device, fp8, model_offload=_model_offload)
+    if on_gpu:
+        # the generation pass's flex attention must be compiled: uncompiled it builds the
+        # whole attention matrix (the library's processor says so)
+        pipe.transformer.compile_repeated_blocks()
     generator = Wan2Generator(pipe, preset, notices=notices,
                               load_options={"memory": used, "fp8": fp8})
     if loader is not None:

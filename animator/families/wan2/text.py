@@ -6,15 +6,16 @@ negative prompt and the reference prompt. We run that block alone (its own small
 pipeline), keep the embeddings per prompt (a few MB), and hand them to the other blocks as
 the inputs the block would have made, so the denoising pipeline never holds the encoder.
 When the pipeline was loaded without its encoder, it is loaded from its folder for the
-encoding and dropped again.
+encoding and dropped again (`families.base.with_text_encoder`, shared with the Wan family).
 """
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable
 
 import torch
+
+from animator.families.base import with_text_encoder
 
 OUTPUTS = ("prompt_embeds", "negative_prompt_embeds", "prompt_ref_embeds")
 
@@ -38,22 +39,15 @@ class PromptEmbeddings:
     @torch.no_grad()
     def _encode(self, prompt, negative, reference, device) -> dict:
         pipe = self.text_pipe
-        encoder = pipe.text_encoder if self.load_encoder is None else self.load_encoder()
-        before = next(encoder.parameters()).device
-        try:
-            pipe.update_components(text_encoder=encoder.to(device))
+
+        def encode():
             made = pipe(prompt=prompt, negative_prompt=negative, prompt_ref=reference,
                         max_sequence_length=self.max_sequence_length, output=list(OUTPUTS))
             return {k: None if v is None else v.cpu() for k, v in made.items()}
-        finally:
-            if self.load_encoder is None:
-                encoder.to(before)
-            else:
-                pipe.text_encoder = None
-                del encoder
-                gc.collect()
-                if torch.cuda.is_available():
-                    torch.cuda.empty_cache()
+
+        return with_text_encoder(pipe, self.load_encoder, device, encode,
+                                 attach=lambda encoder: pipe.update_components(
+                                     text_encoder=encoder))
 
     @property
     def cached(self) -> int:
