@@ -97,12 +97,12 @@ def test_very_short_clips_and_refusals(generators):
         run(generator, job(3, settings={**SMALL, "mode": "replace"}))
 
 
-# --- the front end: the chosen person, full-resolution frames, fps, duration and audio ------
+# --- the front end: the chosen person, fps, duration and audio ------
 
 
 def two_people(n: int, width: int, height: int):
     """GenerationInputs whose driving frames show two people (left one followed, the right
-    one a bystander), at width x height; the poses were detected at half that size."""
+    one a bystander), at width x height, the frames' size the poses are given in."""
     from tests.families.wan.people import frame_of, person
 
     clip = job(n, driver=(width // 2, height // 2), settings=SMALL)
@@ -114,15 +114,12 @@ def two_people(n: int, width: int, height: int):
         other = frame_of(right[t], width, height, seed=t)
         frame[:, width // 2:] = other[:, width // 2:]
         frames.append(frame)
-    half = [f[::2, ::2] for f in frames]
-    clip.driving_frames = half
-    clip.full_frames = lambda: frames
-    clip.driving_poses = type(clip.driving_poses)(
-        np.stack(left) / [2, 2, 1], width // 2, height // 2, 24)
+    clip.driving_frames = frames
+    clip.driving_poses = type(clip.driving_poses)(np.stack(left), width, height, 24)
     return clip, np.stack(right)
 
 
-def test_the_model_sees_the_chosen_person_from_full_resolution_frames(generators):
+def test_the_model_sees_the_chosen_person_cut_from_the_driving_frames(generators):
     generator = generators[True]
     clip, bystander = two_people(3, 160, 64)
     made = generator.prepare(clip, generator.resolve(clip))
@@ -130,7 +127,7 @@ def test_the_model_sees_the_chosen_person_from_full_resolution_frames(generators
     shown = np.asarray(made["kwargs"]["driving_video"][0])
     assert shown.shape[:2] == (y1 - y0, x1 - x0) and x1 - x0 < 160  # a window ...
     assert x1 <= np.nanmin(bystander[:, :24, 0])  # ... without the other person
-    np.testing.assert_array_equal(shown, clip.full_frames()[0][y0:y1, x0:x1])  # full res
+    np.testing.assert_array_equal(shown, clip.driving_frames[0][y0:y1, x0:x1])
     assert any("chosen person" in n for n in made["notices"])
     whole = generator.prepare(clip, {**generator.resolve(clip), "driver_crop": "off"})
     assert whole["window"] is None
