@@ -254,6 +254,9 @@ def people_rows() -> list[tuple[str, int, int]]:
                       limits=InputLimits(max_side=640))
     rows.append(("Megamind.avi at 640 px, 0.15 s (woman + blurred man)",
                  len(detector().detect_people(clip.frames[0])), 2))
+    clip = read_video(need(DATA / "vtest.avi"), end=0.2, limits=InputLimits(max_side=640))
+    rows.append(("vtest.avi at 640 px, frame 0 (three walkers)",
+                 len(detector().detect_people(clip.frames[0])), 3))
     return rows
 
 

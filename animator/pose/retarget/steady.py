@@ -23,6 +23,7 @@ Retargeting would draw all of it faithfully.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -76,40 +77,57 @@ def consistent_sides(xy: np.ndarray, scores: np.ndarray, unit: np.ndarray,
     labelling is closer to the last frame (at most `reach` frames back) showing that group
     than `better` x the kept one, and the kept one is off by over `floor` torso lengths
     (a swap must be visible). xy, scores: planes; unit: (T,) torso length in pixels.
-    Returns how many (frame, group) swaps were made."""
+    Returns how many (frame, group) swaps were made.
+
+    Vectorised: each frame is compared with the previous one as detected; a frame
+    mirrored against it flips the labelling from there on (a parity over the track,
+    restarted after a gap longer than `reach`), which is what correcting frame by frame
+    against the corrected previous frame gives."""
     T = xy.shape[-1]
     swaps = 0
+    neck = xy[:, NECK]
+    ok = ~np.isnan(neck[0]) & (unit > 0)
     for joints, moved in _GROUPS:
         right = list(joints)
         left = [int(_OTHER[j]) for j in joints]
-        moved = np.array(moved)
-        pair = np.concatenate([moved, _OTHER[moved]])
-        last = None
-        for t in range(T):
-            neck = xy[:, NECK, t]
-            if np.isnan(neck).any() or not unit[t] > 0:
-                continue
-            rel = (xy[:, right + left, t] - neck[:, None]) / unit[t]
-            if np.isnan(rel[0]).all():
-                continue
-            if last is not None and t - last[0] <= reach:
-                ref = last[1]
-                keep = _median_distance(rel, ref)
-                swap = _median_distance(rel[:, np.r_[len(right):2 * len(right), :len(right)]],
-                                        ref)
-                if keep > floor and swap < better * keep:
-                    xy[:, pair, t] = xy[:, np.r_[_OTHER[moved], moved], t]
-                    scores[pair, t] = scores[np.r_[_OTHER[moved], moved], t]
-                    rel = (xy[:, right + left, t] - neck[:, None]) / unit[t]
-                    swaps += 1
-            last = (t, rel)
+        rel = (xy[:, right + left] - neck[:, None]) / np.where(ok, unit, np.nan)
+        shown = ok & ~np.isnan(rel[0]).all(axis=0)
+        index = np.where(shown, np.arange(T), -1)
+        prev = np.maximum.accumulate(np.r_[-1, index[:-1]])  # last shown frame before t
+        close = shown & (prev >= 0) & (np.arange(T) - prev <= reach)
+        t = np.flatnonzero(close)
+        if not len(t):
+            continue
+        before = rel[..., prev[t]]
+        n = len(right)
+        keep = _median_distance(rel[..., t], before)
+        mirror = _median_distance(rel[:, np.r_[n:2 * n, :n]][..., t], before)
+        flip = np.zeros(T, dtype=bool)
+        with np.errstate(invalid="ignore"):
+            flip[t] = (keep > floor) & (mirror < better * keep)
+        # the parity of flips since the last break (a frame with no close predecessor)
+        breaks = shown & ~close
+        segment = np.cumsum(breaks)
+        count = np.cumsum(flip)
+        start = np.zeros(segment.max() + 1, dtype=int)
+        start[segment[breaks]] = count[breaks]
+        swap = shown & ((count - start[segment]) % 2 == 1)
+        if swap.any():
+            moved = np.array(moved)
+            pair = np.concatenate([moved, _OTHER[moved]])
+            other = np.concatenate([_OTHER[moved], moved])
+            xy[:, pair[:, None], swap] = xy[:, other[:, None], swap]
+            scores[pair[:, None], swap] = scores[other[:, None], swap]
+            swaps += int(swap.sum())
     return swaps
 
 
-def _median_distance(a: np.ndarray, b: np.ndarray) -> float:
+def _median_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(T,) NaN-aware median over joints of the distance between (2, J, T) point sets."""
     d = _norm(a - b)
-    d = d[~np.isnan(d)]
-    return float(np.median(d)) if len(d) else math.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # no joint in common: NaN
+        return np.nanmedian(d, axis=0)
 
 
 def span_outliers(xy: np.ndarray, change: float = 1.6) -> np.ndarray:
