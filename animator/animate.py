@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +29,11 @@ import numpy as np
 from animator import families
 from animator.config import InputLimits, RetargetConfig
 from animator.driving import (
-    DETECTION_MAX_SIDE,
     VIDEO_SUFFIXES,
     Driving,
     PoseCache,
     Progress,
+    detection_copy,
     motion_driving,
     pose_file_driving,
     video_driving,
@@ -48,7 +48,7 @@ from animator.pose.motions import list_motions
 from animator.pose.render import RenderedPoses, draw_pose, overlay_pose
 from animator.pose.retarget import Retargeted, check_retarget_config, retarget
 from animator.pose.skeleton import POSE_FILE_SUFFIXES, PoseSequence
-from animator.video import VideoWriter, check_trim, read_image, read_video, side_by_side
+from animator.video import VideoWriter, check_trim, iter_video, read_image, side_by_side
 
 PREVIEW_HEIGHT = 512
 
@@ -208,15 +208,16 @@ class Animator:
                     start: float = 0.0) -> PeopleFound:
         """The people that a person index chooses from: in a portrait (image or image
         file), or in the first frame of a driving video that shows anybody (read as
-        `driving_poses` reads it), with numbered boxes drawn for the page."""
+        `driving_poses` reads and detects it: streamed, detection copies), with numbered
+        boxes drawn for the page, in the frame's pixels."""
         if isinstance(source, np.ndarray) or Path(source).suffix.lower() not in VIDEO_SUFFIXES:
             image = source if isinstance(source, np.ndarray) else self.read_portrait(source)
             frames = [image]
         else:  # the first seconds are enough: nobody there means nobody to choose
-            limits = replace(self.limits,
-                             max_side=min(self.limits.max_side, DETECTION_MAX_SIDE))
-            frames = read_video(source, fps=fps, start=start, end=start + 10.0,
-                                limits=limits).frames
+            with contextlib.closing(iter_video(source, fps=fps, start=start, end=start + 10.0,
+                                    max_side=self.limits.max_side)) as frames:
+                return first_people(frames, self.detector, self._detector_lock,
+                                    shrink=detection_copy)
         return first_people(frames, self.detector, self._detector_lock)
 
     def driving_poses(

@@ -130,8 +130,7 @@ def video_driving(path: Path, *, fps: float | None, start: float, end: float | N
         def detection_progress(done: int, _total=None):
             progress(0.05 + 0.6 * done / total, f"Detecting poses: frame {done}/{total}")
 
-        frames = (clip.frames if small == (width, height) else
-                  (cv2.resize(f, small, interpolation=cv2.INTER_AREA) for f in clip.frames))
+        frames = (detection_copy(f) for f in clip.frames)
         found = detector()
         with lock:
             poses = found.detect_video(frames, clip.fps, *small, progress=detection_progress,
@@ -154,6 +153,18 @@ def video_driving(path: Path, *, fps: float | None, start: float, end: float | N
     # frames without the person are told once, by retargeting, which knows what becomes
     # of them (they stay empty)
     return Driving(poses, clip.frames, path, clip.start, notices, clip.source.fps)
+
+
+def detection_copy(frame: np.ndarray) -> np.ndarray:
+    """What the pose detector sees of a driving frame: at most DETECTION_MAX_SIDE on a side,
+    shrunk by area interpolation (the frame itself when it is that small already). The
+    person finder and the driving poses both look at these, so a person index means the
+    same person in both."""
+    height, width = frame.shape[:2]
+    small = _fit_side(width, height, DETECTION_MAX_SIDE)
+    if small == (width, height):
+        return frame
+    return cv2.resize(frame, small, interpolation=cv2.INTER_AREA)
 
 
 def _fit_side(width: int, height: int, max_side: int) -> tuple[int, int]:

@@ -5,6 +5,7 @@ picture for the page."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,19 +48,26 @@ def detect_portrait_pose(detector, lock: threading.Lock, image: np.ndarray, pers
     return checked, notices
 
 
-def first_people(frames: list[np.ndarray], detector, lock: threading.Lock) -> PeopleFound:
+def first_people(frames: Iterable[np.ndarray], detector, lock: threading.Lock,
+                 shrink: Callable[[np.ndarray], np.ndarray] | None = None) -> PeopleFound:
     """The people of the first of `frames` that shows anybody (else of the last frame), with
-    numbered boxes drawn; `detector` is used under `lock`."""
-    first, people = 0, np.zeros((0, 134, 3), np.float32)
+    numbered boxes drawn; `detector` is used under `lock`. `shrink` gives the copy of a
+    frame the detector looks at (as the driving poses are found); boxes are in the frame's
+    own pixels."""
+    first, frame, seen = 0, None, None
     with lock:
-        while first < len(frames):
-            people = detector.detect_people(frames[first])
-            if len(people) or first == len(frames) - 1:
+        for index, frame in enumerate(frames):
+            first, seen = index, shrink(frame) if shrink else frame
+            people = np.array(detector.detect_people(seen), np.float32).reshape(-1, 134, 3)
+            if len(people):
                 break
-            first += 1
-    boxes = np.array([_grown(keypoint_box(p), frames[first].shape) for p in people],
+    if frame is None:
+        raise InputError("The driving video has no frames to look for people in.")
+    people[..., 0] *= frame.shape[1] / seen.shape[1]
+    people[..., 1] *= frame.shape[0] / seen.shape[0]
+    boxes = np.array([_grown(keypoint_box(p), frame.shape) for p in people],
                      np.float32).reshape(-1, 4)
-    return PeopleFound(draw_numbered_boxes(frames[first], boxes), boxes, first)
+    return PeopleFound(draw_numbered_boxes(frame, boxes), boxes, first)
 
 
 def _grown(box: np.ndarray | None, shape: tuple, margin: float = 0.1) -> np.ndarray:
