@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 
 import spaces  # noqa: F401  (ZeroGPU needs it imported before torch)
@@ -27,6 +28,14 @@ def launch_kwargs(limits: InputLimits, mcp: bool = False) -> dict:
     """Server settings shared by `python app.py` and the tests."""
     return {"max_file_size": f"{int(limits.max_upload_mb)}mb", "show_error": True,
             "mcp_server": mcp}
+
+
+def positive(text: str) -> float:
+    """A flag's number: finite and above 0 (argparse's float takes "nan" and "inf")."""
+    value = float(text)
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text!r}")
+    return value
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -56,12 +65,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="with --mcp: MCP tools may also take files inside DIR by path "
                         "(repeatable; never other paths)")
     limits = InputLimits()
-    parser.add_argument("--max-duration", type=float,
-                        default=float(env("ANIMATOR_MAX_DURATION", limits.max_duration)),
+    parser.add_argument("--max-duration", type=positive,
+                        default=env("ANIMATOR_MAX_DURATION", str(limits.max_duration)),
                         help="seconds of driving video used; longer ones are cut with a note "
                         "(default: %(default)s)")
-    parser.add_argument("--max-upload-mb", type=float,
-                        default=float(env("ANIMATOR_MAX_UPLOAD_MB", limits.max_upload_mb)),
+    parser.add_argument("--max-upload-mb", type=positive,
+                        default=env("ANIMATOR_MAX_UPLOAD_MB", str(limits.max_upload_mb)),
                         help="largest upload accepted (default: %(default)s)")
     return parser.parse_args(argv)
 

@@ -16,6 +16,7 @@ for, and the result types they return.
 from __future__ import annotations
 
 import contextlib
+import functools
 import tempfile
 import threading
 import time
@@ -41,7 +42,7 @@ from animator.driving import (
 from animator.errors import Cancelled, InputError
 from animator.estimate import describe_seconds
 from animator.families.base import GenerationInputs
-from animator.jobs import job_folder, remove_old_jobs
+from animator.jobs import job_folder, release_memory, remove_old_jobs
 from animator.people_choice import PeopleFound, detect_portrait_pose, first_people
 from animator.pose.detect import check_person_index, make_detector
 from animator.pose.motions import list_motions
@@ -104,6 +105,21 @@ class Animation:
     seed: int  # the seed used (re-use it to get the same clip)
     settings: dict[str, Any]  # every generation setting used, for the record
     notices: list[str]
+
+
+def _releasing_memory(method):
+    """A job method that returns the memory its job freed to the system when it ends,
+    finished, failed or cancelled (`jobs.release_memory`: a server's RSS otherwise keeps
+    every job's freed frames)."""
+
+    @functools.wraps(method)
+    def job(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        finally:
+            release_memory()
+
+    return job
 
 
 class Animator:
@@ -294,6 +310,7 @@ class Animator:
 
     # --- pose preview ----------------------------------------------------------------------
 
+    @_releasing_memory
     def preview_pose(self, portrait, driving, *, retarget_config: RetargetConfig | None = None,
                      fps: float | None = None, start: float = 0.0, end: float | None = None,
                      out_dir: str | Path | None = None, person: int = 0,
@@ -340,6 +357,7 @@ class Animator:
                 self._loaded = generator
             return self._loaded
 
+    @_releasing_memory
     def animate(
         self,
         portrait: str | Path | np.ndarray,

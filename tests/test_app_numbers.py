@@ -58,3 +58,16 @@ def test_bad_numbers_of_the_animate_endpoint_name_the_field(client, portrait_pat
 def test_numbers_given_as_text_still_work(client, portrait_path):
     *_, notes = call(client, portrait_path, person="0", transition="0")
     assert "Body scale" in notes
+
+
+def test_launch_limits_must_be_finite(monkeypatch, capsys):
+    for argv in (["--max-duration", "nan"], ["--max-upload-mb", "inf"], ["--max-duration", "0"]):
+        with pytest.raises(SystemExit) as stop:
+            app.parse_args(argv)
+        assert stop.value.code == 2
+        assert "must be a finite number above 0" in capsys.readouterr().err
+    monkeypatch.setenv("ANIMATOR_MAX_DURATION", "nan")
+    with pytest.raises(SystemExit):
+        app.parse_args([])
+    monkeypatch.setenv("ANIMATOR_MAX_DURATION", "7")
+    assert app.parse_args([]).max_duration == 7.0

@@ -140,3 +140,15 @@ def test_training_config_nested_or_nan_exits_2(tmp_path, capsys):
         assert words in err and "Traceback" not in err
     assert main(["train", "--config", str(nan), "learning_rate=1e-4", "max_steps=inf"]) == 2
     assert "max_steps='inf' is not a valid int" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("summary, words", [
+    (DEEP, "The batch summary summary.json is nested 100000 levels deep"),
+    ('{"results": [{"ok": true, "out": 5}]}', "is not a batch summary"),
+    ("[1]", "is not a batch summary"),
+])
+def test_evaluate_reads_a_batch_summary_with_limits(tmp_path, capsys, summary, words):
+    (tmp_path / "summary.json").write_text(summary)
+    assert main(["evaluate", str(tmp_path), "--out-dir", str(tmp_path / "report")]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from animator.config import RetargetConfig
-from animator.datafiles import parse_json
+from animator.datafiles import parse_json, read_json
 from animator.errors import InputError
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv")
+MAX_SUMMARY_BYTES = 64 * 2**20  # a summary of a million jobs
 SKIPPED_NAMES = ("comparison", "pose_preview")  # side-by-side files `animate` also writes
 
 
@@ -49,10 +50,24 @@ def _sidecar(clip: Path) -> Path | None:
     return None
 
 
+def _batch_records(folder: Path) -> list[dict]:
+    """The finished jobs of a batch folder's summary.json, each naming its clip, portrait and
+    driving input as text; a malformed summary is an InputError naming it."""
+    path = folder / "summary.json"
+    summary = read_json(path, max_bytes=MAX_SUMMARY_BYTES, what="batch summary")
+    results = summary.get("results") if isinstance(summary, dict) else None
+    fields = ("out", "image", "driving")
+    if not isinstance(results, list) or not all(
+            isinstance(r, dict) and all(isinstance(r.get(k), str) for k in fields)
+            for r in results):
+        raise InputError(f"{path} is not a batch summary (its \"results\" must list jobs "
+                         "with \"out\", \"image\" and \"driving\"); run batch again.")
+    return [r for r in results if r.get("ok") is True]
+
+
 def _from_batch_folder(folder: Path) -> list[Run]:
-    summary = json.loads((folder / "summary.json").read_text())
     runs = []
-    for record in summary.get("results", []):
+    for record in _batch_records(folder):
         if record.get("ok"):
             runs.append(Run(folder / record["out"], f"{folder.name}/{record['out']}",
                             Path(record["image"]), driving=record["driving"], notes=[
