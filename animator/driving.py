@@ -130,7 +130,8 @@ def video_driving(path: Path, *, fps: float | None, start: float, end: float | N
         def detection_progress(done: int, _total=None):
             progress(0.05 + 0.6 * done / total, f"Detecting poses: frame {done}/{total}")
 
-        frames = (detection_copy(f) for f in clip.frames)
+        frames = (clip.frames if small == (width, height) else
+                  (detection_copy(f) for f in clip.frames))
         found = detector()
         with lock:
             poses = found.detect_video(frames, clip.fps, *small, progress=detection_progress,

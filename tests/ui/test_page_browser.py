@@ -103,7 +103,7 @@ def test_a_failed_load_says_what_to_run_rendered_in_the_notes(app_url, browser, 
     try:
         page.click("#generate")
         notes = page.locator("#notes")
-        notes.get_by_text("python -m animator download").first.wait_for(timeout=30_000)
+        notes.get_by_text("python -m animator download").first.wait_for(timeout=90_000)
     finally:
         app.animator.use_preset("tiny")
     assert notes.locator("code").count() and "`" not in notes.inner_text()  # rendered
