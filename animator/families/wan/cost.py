@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from animator.families.sizes import count_parameters, wan_companions
+
 GB = 1e9
 
 
@@ -19,24 +21,12 @@ GB = 1e9
 def parameter_counts() -> dict[str, int]:
     """Parameters of each model of the pipeline (and of the transformer's blocks alone)."""
     import torch
-    from diffusers import AutoencoderKLWan, WanAnimateTransformer3DModel
-    from transformers import CLIPVisionConfig, CLIPVisionModel, UMT5Config, UMT5EncoderModel
+    from diffusers import WanAnimateTransformer3DModel
 
     with torch.device("meta"):
         transformer = WanAnimateTransformer3DModel()
-        text = UMT5EncoderModel(UMT5Config(vocab_size=256384, d_model=4096, d_kv=64, d_ff=10240,
-                                           num_layers=24, num_heads=64,
-                                           feed_forward_proj="gated-gelu"))
-        image = CLIPVisionModel(CLIPVisionConfig(hidden_size=1280, intermediate_size=5120,
-                                                 num_hidden_layers=32, num_attention_heads=16,
-                                                 image_size=224, patch_size=14))
-        vae = AutoencoderKLWan()
-
-    def count(module) -> int:
-        return sum(p.numel() for p in module.parameters())
-
-    return {"transformer": count(transformer), "transformer_blocks": count(transformer.blocks),
-            "text_encoder": count(text), "image_encoder": count(image), "vae": count(vae)}
+    return {"transformer": count_parameters(transformer),
+            "transformer_blocks": count_parameters(transformer.blocks), **wan_companions()}
 
 
 @lru_cache(maxsize=16)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from animator.errors import InputError
+from animator.families.sizes import count_parameters, wan_companions
 
 GB = 1e9
 BF16 = 2
@@ -30,25 +31,13 @@ ACTIVATION_WIDTHS = 12
 def parameter_counts() -> dict[str, int]:
     """Parameters of each model of the pipeline (and of the transformer's blocks alone)."""
     import torch
-    from diffusers import AutoencoderKLWan, WanAnimate2Transformer3DModel
-    from transformers import CLIPVisionConfig, CLIPVisionModel, UMT5Config, UMT5EncoderModel
+    from diffusers import WanAnimate2Transformer3DModel
 
     with torch.device("meta"):
         transformer = WanAnimate2Transformer3DModel()
-        text = UMT5EncoderModel(UMT5Config(vocab_size=256384, d_model=4096, d_kv=64, d_ff=10240,
-                                           num_layers=24, num_heads=64,
-                                           feed_forward_proj="gated-gelu"))
-        image = CLIPVisionModel(CLIPVisionConfig(hidden_size=1280, intermediate_size=5120,
-                                                 num_hidden_layers=32, num_attention_heads=16,
-                                                 image_size=224, patch_size=14))
-        vae = AutoencoderKLWan()
-
-    def count(module) -> int:
-        return sum(p.numel() for p in module.parameters())
-
     config = transformer.config
-    return {"transformer": count(transformer), "transformer_blocks": count(transformer.blocks),
-            "text_encoder": count(text), "image_encoder": count(image), "vae": count(vae),
+    return {"transformer": count_parameters(transformer),
+            "transformer_blocks": count_parameters(transformer.blocks), **wan_companions(),
             "dim": config.dim, "ffn_dim": config.ffn_dim, "layers": config.num_layers}
 
 
