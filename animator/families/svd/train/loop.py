@@ -307,6 +307,12 @@ def _finish(run: _Run) -> Path:
         logger.info("Saved the trained pipeline to %s (load it as local:%s).", final, final)
     accelerator.wait_for_everyone()
     accelerator.end_training()
+    if accelerator.num_processes > 1:
+        # gloo's worker thread still frees the last collectives' work right after they
+        # complete, which needs the GIL; freeing the DDP model (its process group joins that
+        # thread with the GIL held) before it has done so deadlocks the process at exit.
+        # Sleeping lets the thread finish first.
+        time.sleep(0.5)
     return final
 
 
