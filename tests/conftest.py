@@ -7,6 +7,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# One compute thread per test process (and the commands it starts): the suite runs in two
+# processes on two cores, where a second thread in each only spins against the other.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 # Every temporary file of this test process (job folders under <tmp>/animator included) and
 # of the subprocesses it starts goes into a folder of its own, so that test runs side by
@@ -26,6 +29,21 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+# The heaviest modules, collected first: xdist hands whole modules to the two processes in
+# collection order, so a heavy module collected last would run alone at the end.
+HEAVY_FIRST = (
+    "tests/test_readme.py", "tests/test_app.py", "tests/test_cli.py",
+    "tests/evaluate/test_evaluate.py", "tests/ui/test_page_browser.py",
+    "tests/families/svd/test_pipeline.py", "tests/pose/test_real_media.py",
+    "tests/families/wan2/test_family.py", "tests/families/svd/train/test_loop.py",
+    "tests/test_animate.py", "tests/test_batch.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    rank = {module: i for i, module in enumerate(HEAVY_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
 
 
 @pytest.fixture(scope="session")
