@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import tempfile
 import threading
 import time
@@ -160,6 +161,7 @@ class Animator:
         self._detector = None
         self._detector_lock = threading.Lock()
         self._pose_cache = PoseCache(pose_cache_size)
+        self._portrait_cache = PoseCache(pose_cache_size)
         self._loaded = None
         self._load_lock = threading.Lock()
         self._generate_lock = threading.Lock()
@@ -178,25 +180,30 @@ class Animator:
         """Switch presets; the previous generator is dropped (one is held at a time)."""
         families.family_of(name)  # refuses an unknown name with the list of known ones
         if name != self.preset:
-            with self._load_lock:
-                self.preset, self._loaded = name, None
-            _free_memory()
+            self._drop_generator(preset=name)
 
     def set_low_memory(self, low_memory: bool) -> None:
         """Low-memory mode: models offloaded between uses (GPU), guidance in sequence and
         small decode chunks. Switching it reloads the generator on next use."""
         if low_memory != self.low_memory:
-            with self._load_lock:
-                self.low_memory, self._loaded = low_memory, None
-            _free_memory()
+            self._drop_generator(low_memory=low_memory)
 
     def set_load_options(self, **options) -> None:
         """Family load options (None = unset); changing them reloads the generator on next
         use."""
         options = {k: v for k, v in options.items() if v is not None}
         if options != self.load_options:
-            with self._load_lock:
-                self.load_options, self._loaded = options, None
+            self._drop_generator(load_options=options)
+
+    def _drop_generator(self, **changes) -> None:
+        """Apply `changes` and drop the loaded generator (the next use loads anew); its
+        memory is freed only when one was held (freeing nothing would import torch)."""
+        with self._load_lock:
+            held = self._loaded is not None
+            for name, value in changes.items():
+                setattr(self, name, value)
+            self._loaded = None
+        if held:
             _free_memory()
 
     # --- pose detection ------------------------------------------------------------------
@@ -216,9 +223,18 @@ class Animator:
     def portrait_pose(self, image: np.ndarray, *, person: int = 0
                       ) -> tuple[PoseSequence, list[str]]:
         """Detect the portrait's person `person` (0: the largest); refuse a portrait
-        without one. Implausible joints are removed (`pose.plausibility`)."""
+        without one. Implausible joints are removed (`pose.plausibility`). Remembered by
+        the image's content: the page's person choice, preview and animation of one
+        portrait detect it once (the detection is repeatable, so this gives the same pose)."""
         check_person_index(person)
-        return detect_portrait_pose(self.detector, self._detector_lock, image, person)
+        key = (hashlib.sha1(np.ascontiguousarray(image)).hexdigest(), image.shape, person,
+               self.detector.name)
+        found = self._portrait_cache.get(key)
+        if found is None:
+            found = detect_portrait_pose(self.detector, self._detector_lock, image, person)
+            self._portrait_cache.remember(key, found)
+        pose, notices = found
+        return pose, list(notices)
 
     def find_people(self, source: str | Path | np.ndarray, *, fps: float | None = None,
                     start: float = 0.0) -> PeopleFound:
@@ -268,6 +284,7 @@ class Animator:
 
     def clear_pose_cache(self) -> None:
         self._pose_cache.clear()
+        self._portrait_cache.clear()
 
     # --- the shared first half: portrait, driving motion, retargeting -------------------
 

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -85,26 +86,31 @@ def pose_file_driving(path: Path, *, fps: float | None, start: float, end: float
 
 
 class PoseCache:
-    """Detected driving poses by (file content, rate, span, frames, detector, person), the
-    least recently used dropped beyond `size`."""
+    """Detected poses by key (for driving videos: file content, rate, span, frames,
+    detector, person), the least recently used dropped beyond `size`; safe to share
+    between the jobs of a server."""
 
     def __init__(self, size: int):
         self.size = size
-        self._poses: OrderedDict[tuple, PoseSequence] = OrderedDict()
+        self._poses: OrderedDict[tuple, Any] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> PoseSequence | None:
-        poses = self._poses.get(key)
-        if poses is not None:
-            self._poses.move_to_end(key)
-        return poses
+    def get(self, key: tuple) -> Any:
+        with self._lock:
+            poses = self._poses.get(key)
+            if poses is not None:
+                self._poses.move_to_end(key)
+            return poses
 
-    def remember(self, key: tuple, poses: PoseSequence) -> None:
-        self._poses[key] = poses
-        while len(self._poses) > self.size:
-            self._poses.popitem(last=False)
+    def remember(self, key: tuple, poses: Any) -> None:
+        with self._lock:
+            self._poses[key] = poses
+            while len(self._poses) > self.size:
+                self._poses.popitem(last=False)
 
     def clear(self) -> None:
-        self._poses.clear()
+        with self._lock:
+            self._poses.clear()
 
 
 def video_driving(path: Path, *, fps: float | None, start: float, end: float | None,

@@ -44,6 +44,23 @@ def test_pose_cache_skips_detection_on_rerun(animator, portrait_path, driving_pa
     assert calls == [1]  # another part of the video is detected anew
 
 
+def test_a_portrait_is_detected_once(animator, portrait_path, monkeypatch):
+    """The page's person choice, preview and animation of one portrait share its pose."""
+    image = animator.read_portrait(portrait_path)
+    animator.clear_pose_cache()
+    calls = []
+    original = animator.detector.detect_image
+    monkeypatch.setattr(animator.detector, "detect_image",
+                        lambda *a, **k: calls.append(1) or original(*a, **k))
+    first, notices = animator.portrait_pose(image)
+    again, notices_again = animator.portrait_pose(image.copy())
+    assert calls == [1] and again is first and notices_again == notices
+    notices_again.append("a caller's own note")  # the remembered notices are not shared
+    assert animator.portrait_pose(image)[1] == notices
+    animator.portrait_pose(np.ascontiguousarray(image[:, ::-1]))  # another picture
+    assert calls == [1, 1]
+
+
 def test_video_without_a_person_is_refused(animator, portrait_path, tmp_path):
     rng = np.random.default_rng(0)
     frames = [rng.integers(0, 255, (128, 128, 3), dtype=np.uint8) for _ in range(10)]

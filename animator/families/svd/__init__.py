@@ -10,10 +10,14 @@ CLI offer, and the checks), `generator.py`, which adapts it all to the generator
 and `family.py` (`FAMILY`: all of it as the registry sees it).
 """
 
+from animator.families.lazy import lazy_exports
 from animator.families.svd.family import FAMILY
-from animator.families.svd.generator import SVDGenerator, load
-from animator.families.svd.presets import PRESETS, Preset, get_preset
-from animator.families.svd.settings import check_settings, settings_for
+
+__getattr__ = lazy_exports(__name__, {
+    "generator": ("SVDGenerator", "load"),
+    "presets": ("PRESETS", "Preset", "get_preset"),
+    "settings": ("check_settings", "settings_for"),
+})
 
 __all__ = ["FAMILY", "PRESETS", "Preset", "SVDGenerator", "check_settings", "get_preset", "load",
            "settings_for"]

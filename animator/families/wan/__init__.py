@@ -8,16 +8,15 @@ time from the configurations), family.py (`FAMILY`: all of it as the registry se
 The skeleton drawing is `animator.pose.render.draw_pose_wan`.
 """
 
+from animator.families.lazy import lazy_exports
 from animator.families.wan.family import FAMILY
-from animator.families.wan.generator import WanGenerator, num_segments
-from animator.families.wan.loading import build, download, load
-from animator.families.wan.presets import PRESETS, WanPreset, download_summary, get_preset
-from animator.families.wan.settings import (
-    LOAD_OPTIONS,
-    MEMORY_MODES,
-    check_settings,
-    settings_for,
-)
+
+__getattr__ = lazy_exports(__name__, {
+    "generator": ("WanGenerator", "num_segments"),
+    "loading": ("build", "download", "load"),
+    "presets": ("PRESETS", "WanPreset", "download_summary", "get_preset"),
+    "settings": ("LOAD_OPTIONS", "MEMORY_MODES", "check_settings", "settings_for"),
+})
 
 __all__ = ["FAMILY", "LOAD_OPTIONS", "MEMORY_MODES", "PRESETS", "WanGenerator", "WanPreset",
            "build", "check_settings", "download", "download_summary", "get_preset", "load",

@@ -9,11 +9,15 @@ boundary), loading.py (hub / weights dir / local folder, memory modes), cost.py 
 time from the configurations), tiny.py (a toy pipeline for tests), family.py (`FAMILY`).
 """
 
+from animator.families.lazy import lazy_exports
 from animator.families.wan2.family import FAMILY
-from animator.families.wan2.generator import Wan2Generator
-from animator.families.wan2.loading import build, download, load, save_local
-from animator.families.wan2.presets import PRESETS, Wan2Preset, download_summary, get_preset
-from animator.families.wan2.settings import LOAD_OPTIONS, check_settings, settings_for
+
+__getattr__ = lazy_exports(__name__, {
+    "generator": ("Wan2Generator",),
+    "loading": ("build", "download", "load", "save_local"),
+    "presets": ("PRESETS", "Wan2Preset", "download_summary", "get_preset"),
+    "settings": ("LOAD_OPTIONS", "check_settings", "settings_for"),
+})
 
 __all__ = ["FAMILY", "LOAD_OPTIONS", "PRESETS", "Wan2Generator", "Wan2Preset", "build",
            "check_settings", "download", "download_summary", "get_preset", "load",

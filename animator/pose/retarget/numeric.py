@@ -9,7 +9,6 @@ from functools import lru_cache
 
 import numpy as np
 from scipy.ndimage import correlate1d
-from scipy.signal import savgol_coeffs
 
 
 def _wrap(angle: np.ndarray) -> np.ndarray:
@@ -72,7 +71,11 @@ def _nan_quantile(a: np.ndarray, q: float) -> np.ndarray:
 @lru_cache
 def _savgol_weights(window: int, order: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Savitzky-Golay weights: centre, and the first/last `window` samples -> the fitted
-    values of the first/last window // 2 frames (scipy's mode="interp")."""
+    values of the first/last window // 2 frames (scipy's mode="interp"). scipy.signal is
+    imported here: it takes seconds to import, which a command that never smooths (or a
+    `--help`) should not pay."""
+    from scipy.signal import savgol_coeffs
+
     half = window // 2
     edge = np.stack([savgol_coeffs(window, order, pos=i, use="dot") for i in range(half)])
     tail = np.stack([savgol_coeffs(window, order, pos=window - half + i, use="dot")
