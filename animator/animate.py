@@ -33,7 +33,6 @@ from animator.config import InputLimits, RetargetConfig
 from animator.driving import (
     VIDEO_SUFFIXES,
     Driving,
-    PoseCache,
     Progress,
     detection_copy,
     motion_driving,
@@ -50,6 +49,7 @@ from animator.pose.motions import list_motions
 from animator.pose.render import RenderedPoses, draw_pose, overlay_pose
 from animator.pose.retarget import Retargeted, check_retarget_config, retarget
 from animator.pose.skeleton import POSE_FILE_SUFFIXES, PoseSequence
+from animator.pose.store import PoseCache, PoseStore, remembered
 from animator.video import VideoWriter, check_trim, iter_video, read_image, side_by_side
 
 PREVIEW_HEIGHT = 512
@@ -130,6 +130,8 @@ class Animator:
     family in `animator.families`) is loaded on first use by `load()`, once, whichever
     thread asks first. `load_options` are family load options (`families.load_options_of`:
     the Wan memory mode, fp8, fast); those a preset's family lacks are ignored while unset.
+    Detected poses are kept in memory (`pose_cache_size` videos and portraits) and on disk
+    (`pose_store`; "auto": where the environment says, `PoseStore.default`; None: not).
     """
 
     def __init__(
@@ -144,6 +146,7 @@ class Animator:
         weights_dir: str | Path | None = None,
         work_dir: str | Path | None = None,
         pose_cache_size: int = 16,
+        pose_store: PoseStore | None | str = "auto",
         job_ttl: float = 3600.0,
         load_options: Mapping[str, Any] | None = None,
     ):
@@ -162,6 +165,7 @@ class Animator:
         self._detector_lock = threading.Lock()
         self._pose_cache = PoseCache(pose_cache_size)
         self._portrait_cache = PoseCache(pose_cache_size)
+        self._pose_store = PoseStore.default() if pose_store == "auto" else pose_store
         self._loaded = None
         self._load_lock = threading.Lock()
         self._generate_lock = threading.Lock()
@@ -229,11 +233,9 @@ class Animator:
         check_person_index(person)
         key = (hashlib.sha1(np.ascontiguousarray(image)).hexdigest(), image.shape, person,
                self.detector.name)
-        found = self._portrait_cache.get(key)
-        if found is None:
-            found = detect_portrait_pose(self.detector, self._detector_lock, image, person)
-            self._portrait_cache.remember(key, found)
-        pose, notices = found
+        pose, notices = remembered(
+            key, self.detector, self._portrait_cache, self._pose_store,
+            lambda: detect_portrait_pose(self.detector, self._detector_lock, image, person))
         return pose, list(notices)
 
     def find_people(self, source: str | Path | np.ndarray, *, fps: float | None = None,
@@ -280,7 +282,8 @@ class Animator:
         return video_driving(path, fps=fps, start=start, end=end, person=person,
                              limits=self.limits, detector=lambda: self.detector,
                              lock=self._detector_lock, cache=self._pose_cache,
-                             progress=progress, resampling=resampling)
+                             progress=progress, resampling=resampling,
+                             store=self._pose_store)
 
     def clear_pose_cache(self) -> None:
         self._pose_cache.clear()

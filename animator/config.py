@@ -7,7 +7,15 @@ changes it everywhere. Each generator family keeps its own settings in its folde
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def cache_dir() -> Path:
+    """Where what this machine has measured or detected is kept between runs (the CPU's
+    speed, detected poses): `$ANIMATOR_CACHE_DIR`, else `~/.cache/animator`."""
+    return Path(os.environ.get("ANIMATOR_CACHE_DIR") or Path.home() / ".cache" / "animator")
 
 
 @dataclass

@@ -11,11 +11,9 @@ from __future__ import annotations
 import hashlib
 import threading
 import zipfile
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
@@ -25,6 +23,7 @@ from animator.errors import InputError
 from animator.pose.motions import make_motion
 from animator.pose.plausibility import check_poses
 from animator.pose.skeleton import PoseSequence
+from animator.pose.store import PoseCache, PoseStore, remembered
 from animator.video import VideoInfo, check_trim, frame_cap_notice, plan_span, read_video
 
 Progress = Callable[[float, str], None]
@@ -85,52 +84,25 @@ def pose_file_driving(path: Path, *, fps: float | None, start: float, end: float
     return Driving(kept, None, None, 0.0, notices)
 
 
-class PoseCache:
-    """Detected poses by key (for driving videos: file content, rate, span, frames,
-    detector, person), the least recently used dropped beyond `size`; safe to share
-    between the jobs of a server."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self._poses: OrderedDict[tuple, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> Any:
-        with self._lock:
-            poses = self._poses.get(key)
-            if poses is not None:
-                self._poses.move_to_end(key)
-            return poses
-
-    def remember(self, key: tuple, poses: Any) -> None:
-        with self._lock:
-            self._poses[key] = poses
-            while len(self._poses) > self.size:
-                self._poses.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._poses.clear()
-
-
 def video_driving(path: Path, *, fps: float | None, start: float, end: float | None,
                   person: int, limits: InputLimits, detector: Callable[[], object],
                   lock: threading.Lock, cache: PoseCache, progress: Progress,
-                  resampling: str = "filter") -> Driving:
+                  resampling: str = "filter", store: PoseStore | None = None) -> Driving:
     """Poses of person `person` in a driving video (its rate changed by `resampling`, see
     `read_video`); `detector()` gives the detector (created on first use), used under
     `lock`. The frames are kept at the input limits' size, as the public code keeps the
     footage (Wan's face crops, replace mode's background and masks are cut from them);
     only the detection sees copies at most DETECTION_MAX_SIDE on a side, and its points are
-    scaled back to the frames' pixels."""
+    scaled back to the frames' pixels. Poses found before come from `cache` (this process)
+    or `store` (on disk, any process)."""
     progress(0.0, "Reading the driving video")
     clip = read_video(path, fps=fps, start=start, end=end, limits=limits, resampling=resampling)
     height, width = clip.frames[0].shape[:2]
     small = _fit_side(width, height, DETECTION_MAX_SIDE)
     key = (_file_digest(path), clip.fps, clip.start, len(clip.frames), (width, height),
            detector().name, person, resampling)
-    poses = cache.get(key)
-    if poses is None:
+
+    def detect() -> tuple[PoseSequence, list[str]]:
         total = len(clip.frames)
 
         def detection_progress(done: int, _total=None):
@@ -147,7 +119,9 @@ def video_driving(path: Path, *, fps: float | None, start: float, end: float | N
             kp[..., 0] *= width / small[0]
             kp[..., 1] *= height / small[1]
             poses = PoseSequence(kp, width, height, poses.fps)
-        cache.remember(key, poses)
+        return poses, []
+
+    poses, _ = remembered(key, detector(), cache, store, detect)
     notices = list(clip.notices)
     poses, report = check_poses(poses)  # cheap, so the cache keeps what was detected
     notices += [report.notice()] if report.touched else []

@@ -15,17 +15,13 @@ from __future__ import annotations
 import functools
 import json
 import math
-import os
 import platform
 import time
-from pathlib import Path
+
+from animator.config import cache_dir
 
 PROBE_RUNS = 5  # short runs; the fastest one counts
 PROBE_SECONDS = 0.1  # each
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("ANIMATOR_CACHE_DIR") or Path.home() / ".cache" / "animator")
 
 
 def _cpu_key() -> str:

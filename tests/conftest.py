@@ -18,6 +18,14 @@ import atexit  # noqa: E402
 import shutil  # noqa: E402
 import tempfile  # noqa: E402
 
+# Detected poses are shared by every process of one test run (the xdist controller makes
+# the folder before it starts the workers, which inherit it, as do the commands they run):
+# the same footage read the same way is detected once (animator/pose/store.py). Tests that
+# count detections use an Animator without a store.
+if "ANIMATOR_POSE_CACHE" not in os.environ:
+    os.environ["ANIMATOR_POSE_CACHE"] = tempfile.mkdtemp(prefix="animator-test-poses-")
+    atexit.register(shutil.rmtree, os.environ["ANIMATOR_POSE_CACHE"], ignore_errors=True)
+
 _TMP = tempfile.mkdtemp(prefix="animator-tests-")
 os.environ["TMPDIR"] = _TMP
 tempfile.tempdir = None  # gettempdir() reads TMPDIR again

@@ -29,25 +29,27 @@ def test_preview_from_video(animator, portrait_path, driving_path, tmp_path):
     assert probe_video(result.video).has_audio
 
 
-def test_pose_cache_skips_detection_on_rerun(animator, portrait_path, driving_path, tmp_path,
+def test_pose_cache_skips_detection_on_rerun(portrait_path, driving_path, tmp_path,
                                              monkeypatch):
-    animator.clear_pose_cache()
-    animator.preview_pose(portrait_path, driving_path, out_dir=tmp_path / "a")
+    animator = Animator(pose_backend="mediapipe", pose_store=None)  # memory only: counted
+    animator.preview_pose(portrait_path, driving_path, out_dir=tmp_path / "a", end=2.0)
     calls = []
     original = animator.detector.detect_video
     monkeypatch.setattr(animator.detector, "detect_video",
                         lambda *a, **k: calls.append(1) or original(*a, **k))
     result = animator.preview_pose(portrait_path, driving_path, out_dir=tmp_path / "b",
+                                   end=2.0,
                                    retarget_config=RetargetConfig(transition=0, smoothing=0))
     assert calls == [] and result.retargeted.lead_in == 0
-    animator.preview_pose(portrait_path, driving_path, out_dir=tmp_path / "c", start=1.0)
+    animator.preview_pose(portrait_path, driving_path, out_dir=tmp_path / "c", start=1.0,
+                          end=2.0)
     assert calls == [1]  # another part of the video is detected anew
 
 
-def test_a_portrait_is_detected_once(animator, portrait_path, monkeypatch):
+def test_a_portrait_is_detected_once(portrait_path, monkeypatch):
     """The page's person choice, preview and animation of one portrait share its pose."""
+    animator = Animator(pose_backend="mediapipe", pose_store=None)
     image = animator.read_portrait(portrait_path)
-    animator.clear_pose_cache()
     calls = []
     original = animator.detector.detect_image
     monkeypatch.setattr(animator.detector, "detect_image",

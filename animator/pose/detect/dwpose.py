@@ -30,6 +30,7 @@ from animator.pose.skeleton import (
     BODY,
     PoseSequence,
 )
+from animator.pose.store import file_identity
 
 _DET_SIZE = (640, 640)  # YOLOX input, (w, h)
 _POSE_SIZE = (288, 384)  # DWPose input, (w, h)
@@ -95,6 +96,17 @@ class DWPoseDetector(_Detector):
         self.redetect_every = redetect_every
         self.track_score = track_score
         self.match_iou = match_iou
+        self._models = (file_identity(det_model), file_identity(pose_model), device, det_score)
+
+    @property
+    def fingerprint(self) -> str:
+        """What decides this detector's output, for the pose store (`pose/store.py`)."""
+        import onnxruntime
+        import rtmlib
+
+        return repr(("dwpose", getattr(rtmlib, "__version__", ""), onnxruntime.__version__,
+                     self._models, self.redetect_every, self.track_score, self.match_iou,
+                     self.batch_frames))
 
     @staticmethod
     def _check_input(session, size: tuple[int, int], path) -> None:

@@ -44,6 +44,7 @@ from animator.pose.skeleton import (
     NOSE,
     PoseSequence,
 )
+from animator.pose.store import file_identity
 
 # protobuf 4.25 warns on every MediaPipe graph run that mediapipe 0.10.14 uses an old API.
 warnings.filterwarnings("ignore", message=r"SymbolDatabase\.GetPrototype\(\) is deprecated")
@@ -293,15 +294,30 @@ class MediaPipeDetector(_Detector):
                 graph.close()
         return PoseSequence.from_frames(poses, width, height, fps)
 
+    def _person_box_file(self) -> str | Path | None:
+        """The ONNX person detector's file, None for OpenCV's HOG."""
+        if self.person_boxes == "auto":
+            weights = find_dwpose_weights()
+            return weights[0] if weights is not None else None
+        return self.person_boxes
+
     def _pedestrians(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self._pedestrian_detector is None:
-            path = self.person_boxes
-            if path == "auto":
-                weights = find_dwpose_weights()
-                path = weights[0] if weights is not None else None
+            path = self._person_box_file()
             self._pedestrian_detector = (OnnxPeopleDetector(path) if path is not None
                                          else PeopleDetector())
         return self._pedestrian_detector(image)
+
+    @property
+    def fingerprint(self) -> str:
+        """What decides this detector's output, for the pose store (`pose/store.py`)."""
+        import mediapipe
+
+        boxes = self._person_box_file()
+        return repr(("mediapipe", mediapipe.__version__, cv2.__version__, self._confidences,
+                     self.crop_side, self.redetect_every, self.max_look, self.max_offset,
+                     self.follow_aspect, self.face_widths,
+                     file_identity(boxes) if boxes is not None else "hog"))
 
     def close(self) -> None:
         if self._faces is not None:
