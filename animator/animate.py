@@ -165,7 +165,7 @@ class Animator:
         self._detector_lock = threading.Lock()
         self._pose_cache = PoseCache(pose_cache_size)
         self._portrait_cache = PoseCache(pose_cache_size)
-        self._pose_store = PoseStore.default() if pose_store == "auto" else pose_store
+        self.pose_store = PoseStore.default() if pose_store == "auto" else pose_store
         self._loaded = None
         self._load_lock = threading.Lock()
         self._generate_lock = threading.Lock()
@@ -234,7 +234,7 @@ class Animator:
         key = (hashlib.sha1(np.ascontiguousarray(image)).hexdigest(), image.shape, person,
                self.detector.name)
         pose, notices = remembered(
-            key, self.detector, self._portrait_cache, self._pose_store,
+            key, self.detector, self._portrait_cache, self.pose_store,
             lambda: detect_portrait_pose(self.detector, self._detector_lock, image, person))
         return pose, list(notices)
 
@@ -283,7 +283,7 @@ class Animator:
                              limits=self.limits, detector=lambda: self.detector,
                              lock=self._detector_lock, cache=self._pose_cache,
                              progress=progress, resampling=resampling,
-                             store=self._pose_store)
+                             store=self.pose_store)
 
     def clear_pose_cache(self) -> None:
         self._pose_cache.clear()

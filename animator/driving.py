@@ -8,7 +8,6 @@ same notices, through `video.plan_span`. `Animator.driving_poses` chooses among 
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import zipfile
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from animator.errors import InputError
 from animator.pose.motions import make_motion
 from animator.pose.plausibility import check_poses
 from animator.pose.skeleton import PoseSequence
-from animator.pose.store import PoseCache, PoseStore, remembered
+from animator.pose.store import PoseCache, PoseStore, file_digest, remembered
 from animator.video import VideoInfo, check_trim, frame_cap_notice, plan_span, read_video
 
 Progress = Callable[[float, str], None]
@@ -99,7 +98,7 @@ def video_driving(path: Path, *, fps: float | None, start: float, end: float | N
     clip = read_video(path, fps=fps, start=start, end=end, limits=limits, resampling=resampling)
     height, width = clip.frames[0].shape[:2]
     small = _fit_side(width, height, DETECTION_MAX_SIDE)
-    key = (_file_digest(path), clip.fps, clip.start, len(clip.frames), (width, height),
+    key = (file_digest(path), clip.fps, clip.start, len(clip.frames), (width, height),
            detector().name, person, resampling)
 
     def detect() -> tuple[PoseSequence, list[str]]:
@@ -154,11 +153,3 @@ def _fit_side(width: int, height: int, max_side: int) -> tuple[int, int]:
         return width, height
     scale = max_side / max(width, height)
     return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
-
-
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha1()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -36,6 +36,7 @@ from animator.evaluate.truth import InBackground, Networks, TruthComparison
 from animator.framing import Framing
 from animator.pose.motions import list_motions
 from animator.pose.skeleton import PoseSequence
+from animator.pose.store import file_digest
 from animator.video import iter_video, probe_video, read_image
 
 
@@ -214,6 +215,24 @@ def _sync(clip: Path, target: Target, goal, T: int, fps: float, notes: list[str]
     return sync
 
 
+def _detected(animator, clip: Path, frames, fps: float, size: tuple[int, int]
+              ) -> PoseSequence:
+    """The detector's poses of the clip. A clip evaluated before (same content, same
+    detector) takes them from the animator's pose store (`pose/store.py`); its frames are
+    still read, for the other measures."""
+    store, detector = getattr(animator, "pose_store", None), animator.detector
+    key = ("evaluated clip", file_digest(clip), size)
+    found = store.get(key, detector) if store is not None else None
+    if found is not None:
+        for _ in frames():
+            pass
+        return found[0]
+    poses = detector.detect_video(frames(), fps, *size)
+    if store is not None:
+        store.put(key, detector, poses)
+    return poses
+
+
 def evaluate_clip(clip: str | Path, target: Target, *, animator,
                   ground_truth: str | Path | None = None,
                   config: EvaluateConfig | None = None, embedder=None,
@@ -261,7 +280,7 @@ def evaluate_clip(clip: str | Path, target: Target, *, animator,
     detected = None
     try:
         if goal is not None or target.portrait_pose is not None:
-            detected = animator.detector.detect_video(frames(), info.fps, *size)
+            detected = _detected(animator, clip, frames, info.fps, size)
         else:
             for _ in frames():
                 pass

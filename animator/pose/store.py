@@ -48,6 +48,15 @@ def _source_digest() -> str:
     return digest.hexdigest()
 
 
+def file_digest(path: str | Path) -> str:
+    """A file's content as a key (SHA-1, read in 1 MB blocks)."""
+    digest = hashlib.sha1()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def file_identity(path: str | Path) -> str:
     """A model file as a fingerprint names it: path, size and modification time."""
     stat = Path(path).stat()

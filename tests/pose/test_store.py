@@ -124,7 +124,7 @@ def test_a_store_that_cannot_be_written_only_costs_the_time(tmp_path):
 
 def test_the_environment_chooses_the_folder_or_turns_it_off(tmp_path, monkeypatch):
     monkeypatch.setenv("ANIMATOR_POSE_CACHE", "off")
-    assert PoseStore.default() is None and Animator()._pose_store is None
+    assert PoseStore.default() is None and Animator().pose_store is None
     monkeypatch.setenv("ANIMATOR_POSE_CACHE", str(tmp_path / "mine"))
     assert PoseStore.default().folder == tmp_path / "mine"
     monkeypatch.delenv("ANIMATOR_POSE_CACHE")
@@ -162,3 +162,20 @@ def test_off_means_no_files(tmp_path, monkeypatch, value, driving_path):
     monkeypatch.setenv("ANIMATOR_CACHE_DIR", str(tmp_path))
     _animator("auto", Counting()).driving_poses(driving_path, end=0.5)
     assert not (tmp_path / "poses").exists()
+
+
+def test_a_clip_evaluated_again_takes_its_poses_from_the_store(tmp_path, driving_path):
+    from animator.evaluate import EvaluateConfig, evaluate_clip, make_target
+
+    poses = make_motion("wave", seconds=4.0, fps=25.0, width=384, height=384)
+    config = EvaluateConfig(identity=False)
+    runs = []
+    for _ in range(2):
+        animator = _animator(PoseStore(tmp_path / "poses"), Counting())
+        target = make_target(animator, portrait=None, poses=poses, fps=25.0)
+        runs.append((evaluate_clip(driving_path, target, animator=animator, config=config),
+                     animator.detector.videos))
+    (first, detected), (again, detected_again) = runs
+    assert (detected, detected_again) == (1, 0)
+    assert again.frames == first.frames == 100 and again.flicker == first.flicker
+    assert again.pose.overall.error == first.pose.overall.error
