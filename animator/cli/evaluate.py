@@ -25,7 +25,7 @@ def cmd_evaluate(args) -> None:
                          "not both.")
     config = EvaluateConfig(
         pose_backend=args.pose_backend, weights_dir=args.weights_dir,
-        face_model_dir=args.face_model_dir, identity=not args.no_identity,
+        face_model_dir=args.face_model_dir, pose=not args.no_pose, identity=not args.no_identity,
         identity_stride=args.identity_stride, protocol=args.protocol, lpips=args.lpips,
         fid=args.fid, fid_vid=args.fid_vid, fvd=args.fvd)
     if args.jobs:
@@ -114,6 +114,8 @@ def add_parser(sub) -> None:
                           "fid/, fvd/)")
     evaluate.add_argument("--face-model-dir", type=Path, default=None,
                           help="insightface model folder for CSIM (default: searched)")
+    evaluate.add_argument("--no-pose", action="store_true",
+                          help="skip pose accuracy (detecting the poses is the slowest measure)")
     evaluate.add_argument("--no-identity", action="store_true", help="skip CSIM")
     evaluate.add_argument("--identity-stride", type=int, default=1,
                           help="score the face in every n-th frame (%(default)s)")

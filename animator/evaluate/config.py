@@ -12,6 +12,7 @@ class EvaluateConfig:
     pose_backend: str = "auto"  # detector for the generated frames: auto, dwpose, mediapipe
     weights_dir: str | None = None  # local model files (DWPose, face, lpips/, fid/, fvd/)
     face_model_dir: str | None = None  # insightface folder; None = search like `animate`
+    pose: bool = True  # re-detect the poses (accuracy, jitter, proportions): the slowest measure
     identity: bool = True  # measure CSIM when a face model is found
     identity_stride: int = 1  # score the face in every n-th frame (ArcFace costs ~0.1 s/frame)
     threshold: float = 0.3  # keypoint score counted as visible (target and detection)

@@ -279,7 +279,7 @@ def evaluate_clip(clip: str | Path, target: Target, *, animator,
 
     detected = None
     try:
-        if goal is not None or target.portrait_pose is not None:
+        if config.pose and (goal is not None or target.portrait_pose is not None):
             detected = _detected(animator, clip, frames, info.fps, size)
         else:
             for _ in frames():
@@ -291,8 +291,10 @@ def evaluate_clip(clip: str | Path, target: Target, *, animator,
     T = frame_count
     per_frame = {"flicker": _series(flicker.scores, T)}
     accuracy = jitter = target_jitter = None
-    if goal is not None:
+    if goal is not None and detected is not None:
         accuracy, jitter, target_jitter = _poses(goal, detected, config, notes, T, per_frame)
+    elif not config.pose:
+        notes.append("Pose accuracy not measured (--no-pose): the poses were not detected.")
     else:
         notes.append("No target poses (pass --poses or --driving): pose accuracy not measured.")
     identity_summary = None

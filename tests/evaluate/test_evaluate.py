@@ -317,9 +317,10 @@ def test_self_driven_reconstruction_is_lined_up_with_its_ground_truth(tmp_path, 
     lead = [np.zeros_like(body[0])] * target.lead_in
     right = write_video(lead + body, tmp_path / "right.mp4", 25.0, crf=12)
     late = write_video(lead + body[:1] + body[:-1], tmp_path / "late.mp4", 25.0, crf=12)
-    config = EvaluateConfig(identity=False)
+    config = EvaluateConfig(identity=False, pose=False)  # the pixels are what is checked
     good, bad = (evaluate_clip(clip, target, animator=animator, ground_truth=driving_path,
                                config=config) for clip in (right, late))
+    assert good.pose is None and any("--no-pose" in n for n in good.notes)
     assert good.pixels["frames"] == len(body)
     assert np.isnan(good.per_frame["psnr"][: target.lead_in]).all()  # lead-in not scored
     assert good.pixels["psnr"] > 38 and good.pixels["ssim"] > 0.97
@@ -436,6 +437,25 @@ def test_cli_bad_input_exits_2(tmp_path, driving_path, capsys):
     assert "FVD compares with a ground truth" in capsys.readouterr().err
     assert main(["evaluate", str(driving_path), "--jobs", "jobs.jsonl"]) == 2
     assert "not both" in capsys.readouterr().err
+
+
+def test_cli_no_pose_reads_the_frames_but_detects_nothing(tmp_path, monkeypatch):
+    from animator.pose.detect import MediaPipeDetector
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the poses were detected")
+
+    monkeypatch.setattr(MediaPipeDetector, "detect_video", refuse)
+    monkeypatch.setenv("ANIMATOR_POSE_CACHE", "off")
+    poses = make_motion("wave", seconds=0.8, fps=10.0, width=64, height=64)
+    clip = write_video([np.full((64, 64, 3), 90, np.uint8)] * 8, tmp_path / "c.mp4", 10.0)
+    poses.save(tmp_path / "c.json")
+    assert main(["evaluate", str(clip), "--poses", str(tmp_path / "c.json"), "--no-pose",
+                 "--no-identity", "--pose-backend", "mediapipe",
+                 "--out-dir", str(tmp_path / "out")]) == 0
+    (row,) = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert row["frames"] == 8 and row["pose"] is None
+    assert any("--no-pose" in note for note in row["notes"])
 
 
 # --- FID with tiny random weights ---------------------------------------------------------------

@@ -133,17 +133,15 @@ def test_the_environment_chooses_the_folder_or_turns_it_off(tmp_path, monkeypatc
 
 
 def test_animate_after_pose_in_another_process_skips_detection(tmp_path, portrait_path,
-                                                               driving_path):
+                                                               driving_path, monkeypatch):
     """The README's promise, through the command line: `pose`, then `animate` on the same
     video in a new process, whose detector would fail if it ran."""
-    env = {**os.environ, "ANIMATOR_POSE_CACHE": str(tmp_path / "poses"),
-           "HF_HUB_OFFLINE": "1"}
+    from animator.cli import main
+
+    monkeypatch.setenv("ANIMATOR_POSE_CACHE", str(tmp_path / "poses"))
     common = ["--image", str(portrait_path), "--video", str(driving_path), "--end", "1",
               "--fps", "10", "--pose-backend", "mediapipe"]
-    done = subprocess.run([sys.executable, "-m", "animator", "pose", *common, "--out",
-                           str(tmp_path / "p.mp4")], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert main(["pose", *common, "--out", str(tmp_path / "p.mp4")]) == 0
     script = (
         "import sys; from animator.pose.detect import MediaPipeDetector\n"
         "def refuse(*a, **k): raise SystemExit('detected again')\n"
@@ -151,7 +149,8 @@ def test_animate_after_pose_in_another_process_skips_detection(tmp_path, portrai
         "from animator.cli import main; sys.exit(main(sys.argv[1:]))\n")
     done = subprocess.run([sys.executable, "-c", script, "animate", *common, "--preset", "tiny",
                            "--steps", "1", "--out", str(tmp_path / "a.mp4")], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=300)
+                          env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True,
+                          text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert (tmp_path / "a.mp4").stat().st_size > 0
 
