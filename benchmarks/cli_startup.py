@@ -38,7 +38,7 @@ def seconds(args: list[str], repeats: int) -> float:
 def portrait_rows(repeats: int) -> list[tuple[str, float]]:
     from animator.animate import Animator
 
-    animator = Animator(pose_backend="mediapipe")
+    animator = Animator(pose_backend="mediapipe", pose_store=None)  # memory only: detected
     image = animator.read_portrait(PORTRAIT)
     first = []
     for _ in range(repeats):
