@@ -151,7 +151,7 @@ class Animator:
         load_options: Mapping[str, Any] | None = None,
     ):
         self.preset = preset
-        self.device = _resolve_device(device)
+        self._device = device  # "auto" is resolved on first use: that imports torch
         self.dtype = dtype
         self.low_memory = low_memory
         self.load_options = {k: v for k, v in (load_options or {}).items() if v is not None}
@@ -169,6 +169,18 @@ class Animator:
         self._loaded = None
         self._load_lock = threading.Lock()
         self._generate_lock = threading.Lock()
+
+    @property
+    def device(self) -> str:
+        """The torch device; "auto" becomes "cuda" when a GPU is usable, else "cpu"
+        (decided when first asked: pose work never needs torch)."""
+        if self._device == "auto":
+            self._device = _resolve_device("auto")
+        return self._device
+
+    @device.setter
+    def device(self, device: str) -> None:
+        self._device = device
 
     @property
     def detector_notices(self) -> list[str]:
@@ -219,7 +231,7 @@ class Animator:
             if self._detector is None:
                 self._detector = make_detector(
                     self.pose_backend, weights_dir=self.weights_dir,
-                    device="cuda" if self.device.startswith("cuda") else "cpu",
+                    device=lambda: "cuda" if self.device.startswith("cuda") else "cpu",
                     notify=self._detector_notices.append,
                 )
             return self._detector

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 import types
 from dataclasses import replace
 from pathlib import Path
@@ -223,11 +224,16 @@ def test_the_registry_and_the_command_line_start_without_torch():
     `--help`, a pose preview or a refused preset start in about a second, not five."""
     import subprocess
 
-    code = ("import sys; from animator.cli import build_parser; from animator import families; "
-            "build_parser(); families.settings_of('wan-animate'); print('torch' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
-    assert done.stdout.strip() == "False", done.stderr[-2000:]
+    code = ("import sys; from animator.cli import build_parser, main; "
+            "from animator import families; build_parser(); families.settings_of('wan-animate'); "
+            "assert main(sys.argv[1:]) == 0; print('torch' in sys.modules)")
+    portrait = Path(__file__).resolve().parents[2] / "assets" / "portraits" / "astronaut.jpg"
+    with tempfile.TemporaryDirectory() as folder:  # a pose preview: no torch either
+        done = subprocess.run([sys.executable, "-c", code, "pose", "--image", str(portrait),
+                               "--motion", "wave", "--end", "0.4", "--out",
+                               str(Path(folder) / "p.mp4")], capture_output=True, text=True,
+                              timeout=120)
+    assert done.stdout.strip().splitlines()[-1] == "False", done.stderr[-2000:]
     from animator.families.wan import WanGenerator  # the lazy names still import
 
     assert WanGenerator.__name__ == "WanGenerator"

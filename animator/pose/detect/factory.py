@@ -22,11 +22,13 @@ BACKENDS = ("auto", "dwpose", "mediapipe")
 
 
 def make_detector(
-    backend: str = "auto", weights_dir: str | Path | None = None, device: str = "cpu",
-    allow_download: bool = True, notify: Callable[[str], None] = print,
+    backend: str = "auto", weights_dir: str | Path | None = None,
+    device: str | Callable[[], str] = "cpu", allow_download: bool = True,
+    notify: Callable[[str], None] = print,
 ) -> PoseDetector:
     """A pose detector. "auto" takes DWPose when its weights are on disk or can be
-    downloaded, else MediaPipe (bundled) after one line through `notify`."""
+    downloaded, else MediaPipe (bundled) after one line through `notify`. `device` (for
+    DWPose; a callable is asked only then) is "cpu" or "cuda"."""
     if backend not in BACKENDS:
         raise InputError(f"unknown pose backend {backend!r}; use one of {', '.join(BACKENDS)}")
     if backend == "mediapipe":
@@ -35,7 +37,7 @@ def make_detector(
     if weights is None and allow_download:
         weights = download_dwpose_weights()
     if weights is not None:
-        return DWPoseDetector(*weights, device=device)
+        return DWPoseDetector(*weights, device=device() if callable(device) else device)
     if backend == "dwpose":
         raise InputError(
             f"DWPose weights ({', '.join(DWPOSE_FILES)}) were not found"
