@@ -90,6 +90,13 @@ def test_train_subcommand_is_wired(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1].startswith("error: The training data folder")
     assert "Traceback" not in done.stderr
+    # refused before torch is imported: in a second, not five
+    code = ("import sys; from animator.cli import main; "
+            f"assert main(['train', 'data_dir={tmp_path / 'nothing'}']) == 2; "
+            "print('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.stdout.strip() == "False", done.stderr[-2000:]
 
 
 # --- what a newcomer trips over (issue 9, section 2) ---------------------------------------

@@ -132,27 +132,37 @@ def test_the_environment_chooses_the_folder_or_turns_it_off(tmp_path, monkeypatc
     assert PoseStore.default().folder == tmp_path / "cache" / "poses"
 
 
-def test_animate_after_pose_in_another_process_skips_detection(tmp_path, portrait_path,
-                                                               driving_path, monkeypatch):
-    """The README's promise, through the command line: `pose`, then `animate` on the same
-    video in a new process, whose detector would fail if it ran."""
+def test_pose_again_in_another_process_and_animate_after_it_skip_detection(
+        tmp_path, portrait_path, driving_path, monkeypatch):
+    """The README's promise, through the command line: `pose`, then `pose` with other
+    settings in a new process and `animate` (a new Animator), whose detectors would fail
+    if they ran."""
     from animator.cli import main
+    from animator.pose.detect import MediaPipeDetector
 
     monkeypatch.setenv("ANIMATOR_POSE_CACHE", str(tmp_path / "poses"))
     common = ["--image", str(portrait_path), "--video", str(driving_path), "--end", "1",
-              "--fps", "10", "--pose-backend", "mediapipe"]
+              "--fps", "10"]
     assert main(["pose", *common, "--out", str(tmp_path / "p.mp4")]) == 0
     script = (
         "import sys; from animator.pose.detect import MediaPipeDetector\n"
         "def refuse(*a, **k): raise SystemExit('detected again')\n"
         "MediaPipeDetector.detect_video = MediaPipeDetector.detect_image = refuse\n"
         "from animator.cli import main; sys.exit(main(sys.argv[1:]))\n")
-    done = subprocess.run([sys.executable, "-c", script, "animate", *common, "--preset", "tiny",
-                           "--steps", "1", "--out", str(tmp_path / "a.mp4")], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-c", script, "pose", *common, "--transition", "0",
+                           "--out", str(tmp_path / "again.mp4")], cwd=ROOT,
                           env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert (tmp_path / "a.mp4").stat().st_size > 0
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("detected again")
+
+    monkeypatch.setattr(MediaPipeDetector, "detect_video", refuse)
+    monkeypatch.setattr(MediaPipeDetector, "detect_image", refuse)
+    assert main(["animate", *common, "--preset", "tiny", "--steps", "1", "--width", "64",
+                 "--height", "64", "--out", str(tmp_path / "a.mp4")]) == 0
+    assert (tmp_path / "again.mp4").stat().st_size and (tmp_path / "a.mp4").stat().st_size
 
 
 @pytest.mark.parametrize("value", ["off", "0"])

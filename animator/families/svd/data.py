@@ -48,17 +48,19 @@ import numpy as np
 import torch
 
 from animator.errors import InputError
+from animator.families.svd.videos import (
+    IMAGE_SUFFIXES,
+    dense_source,
+    face_path,
+    find_videos,
+    poses_path,
+)
 from animator.pose.render import STYLES, draw_dense, draw_pose
 from animator.pose.skeleton import PoseSequence
 from animator.video import iter_video, probe_video, read_image
 
 logger = logging.getLogger(__name__)
 
-VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
-POSES_SUFFIX = ".poses.npz"
-FACE_SUFFIX = ".face.npy"
-DENSE_SUFFIX = ".dense"
 FACE_DIM = 512
 _FACE_PROBES = 5  # frames tried (evenly spaced) when looking for the person's face
 
@@ -68,46 +70,6 @@ class BadClip(Exception):
 
 
 _UNREADABLE = (InputError, OSError, BadClip)
-
-
-def _stem(path: Path) -> Path:
-    return path.with_suffix("")
-
-
-def poses_path(video: Path) -> Path:
-    return _stem(video).with_name(_stem(video).name + POSES_SUFFIX)
-
-
-def face_path(video: Path) -> Path:
-    return _stem(video).with_name(_stem(video).name + FACE_SUFFIX)
-
-
-def dense_source(video: Path) -> Path | None:
-    """`<stem>.dense.mp4` (or another video suffix) or a `<stem>.dense/` folder, if present."""
-    base = _stem(video).with_name(_stem(video).name + DENSE_SUFFIX)
-    if base.is_dir():
-        return base
-    for suffix in VIDEO_SUFFIXES:
-        if base.with_name(base.name + suffix).is_file():
-            return base.with_name(base.name + suffix)
-    return None
-
-
-def find_videos(source: str | Path | Sequence[str | Path]) -> list[Path]:
-    """Training videos in a folder (sorted, dense-map videos excluded), or the given files."""
-    if isinstance(source, (str, Path)):
-        root = Path(source).expanduser()
-        if root.is_file():
-            return [root]
-        if not root.is_dir():
-            raise InputError(f"The training data folder {root} does not exist: point data_dir "
-                             "at a folder of videos.")
-        videos = sorted(p for p in root.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES
-                        and not _stem(p).name.endswith(DENSE_SUFFIX) and p.is_file())
-        if not videos:
-            raise InputError(f"No videos in {root}: put {', '.join(VIDEO_SUFFIXES)} files there.")
-        return videos
-    return [Path(p).expanduser() for p in source]
 
 
 def _is_fresh(cache: Path, video: Path) -> bool:

@@ -51,22 +51,16 @@ added and trainable parts), `objective` (Denoiser, EDM loss), `loop` (`train`),
 `checkpoints` (save, resume), `validate` (the validation clip), `cli` (`main`).
 """
 
-from animator.families.svd.train.checkpoints import (
-    DONE,
-    TRAINABLE_WEIGHTS,
-    TrainState,
-    latest_checkpoint,
-)
-from animator.families.svd.train.cli import main
-from animator.families.svd.train.config import PARTS, TrainConfig, check_config, load_config
-from animator.families.svd.train.loop import FINAL, train
-from animator.families.svd.train.objective import Denoiser, clip_embeddings, edm_loss
-from animator.families.svd.train.parts import (
-    Initial,
-    add_missing_parts,
-    load_initial,
-    trainable_parameters,
-)
+from animator.families.lazy import lazy_exports
+
+__getattr__ = lazy_exports(__name__, {  # training imports torch, diffusers, accelerate
+    "checkpoints": ("DONE", "TRAINABLE_WEIGHTS", "TrainState", "latest_checkpoint"),
+    "cli": ("main",),
+    "config": ("PARTS", "TrainConfig", "check_config", "load_config"),
+    "loop": ("FINAL", "train"),
+    "objective": ("Denoiser", "clip_embeddings", "edm_loss"),
+    "parts": ("Initial", "add_missing_parts", "load_initial", "trainable_parameters"),
+})
 
 __all__ = [
     "DONE",

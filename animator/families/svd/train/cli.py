@@ -9,8 +9,7 @@ import sys
 import typing
 
 from animator.errors import InputError
-from animator.families.svd.train.config import load_config
-from animator.families.svd.train.loop import train
+from animator.families.svd.train.config import check_config, load_config
 
 
 def main(argv: typing.Sequence[str] | None = None) -> int:
@@ -24,7 +23,11 @@ def main(argv: typing.Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
-        final = train(load_config(args.config, args.overrides))
+        config = load_config(args.config, args.overrides)
+        check_config(config)  # refused in a second, before torch is imported
+        from animator.families.svd.train.loop import train
+
+        final = train(config)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

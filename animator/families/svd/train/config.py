@@ -10,18 +10,14 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
-from diffusers.optimization import SchedulerType
-
 from animator.datafiles import parse_yaml, read_yaml
 from animator.errors import InputError
-from animator.families.svd.data import find_videos
-from animator.families.svd.models.identity import MODES
+from animator.families.svd.videos import find_videos
 
 PARTS = ("skeleton", "dense", "identity", "attention", "unet")
 
 MAX_CONFIG_BYTES = 1 << 20  # a config is a few dozen lines
-_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+SAVE_DTYPES = ("fp32", "fp16", "bf16")
 
 
 @dataclass
@@ -146,24 +142,19 @@ def load_config(path: str | Path | None = None, overrides: typing.Sequence[str] 
 
 
 def check_config(config: TrainConfig) -> None:
-    """Refuse settings that cannot work, before anything is loaded."""
+    """Refuse settings that cannot work, before anything is loaded (the data folder first,
+    the most common slip, before the checks that import torch)."""
     if not config.data_dir:
         raise InputError("Set data_dir: the folder of training videos.")
+    find_videos(config.data_dir)  # a missing or empty folder fails now, not after loading
     unknown = sorted(set(config.trainable) - set(PARTS))
     if unknown or not config.trainable:
         raise InputError(f"trainable must list some of {', '.join(PARTS)}; got "
                          f"{config.trainable}.")
     if config.mixed_precision not in ("", "no", "fp16", "bf16"):
         raise InputError("mixed_precision must be no, fp16 or bf16 (or empty).")
-    if config.save_dtype not in ("", *_DTYPES):
-        raise InputError(f"save_dtype must be one of {', '.join(_DTYPES)} (or empty).")
-    if config.identity_mode not in MODES:
-        raise InputError(f"identity_mode must be one of {', '.join(MODES)}.")
-    try:
-        SchedulerType(config.lr_scheduler)
-    except ValueError:
-        raise InputError(f"Unknown lr_scheduler {config.lr_scheduler!r}; use one of "
-                         f"{', '.join(t.value for t in SchedulerType)}.") from None
+    if config.save_dtype not in ("", *SAVE_DTYPES):
+        raise InputError(f"save_dtype must be one of {', '.join(SAVE_DTYPES)} (or empty).")
     if config.report_to not in ("tensorboard", "none"):
         raise InputError("report_to must be tensorboard or none.")
     if min(config.max_steps, config.batch_size, config.grad_accum) < 1:
@@ -171,4 +162,14 @@ def check_config(config: TrainConfig) -> None:
     for name in ("drop_image", "drop_pose", "drop_face"):
         if not 0 <= getattr(config, name) <= 1:
             raise InputError(f"{name} is a probability: give a value from 0 to 1.")
-    find_videos(config.data_dir)  # a missing or empty folder fails now, not after loading
+    from diffusers.optimization import SchedulerType  # these two bring torch
+
+    from animator.families.svd.models.identity import MODES
+
+    if config.identity_mode not in MODES:
+        raise InputError(f"identity_mode must be one of {', '.join(MODES)}.")
+    try:
+        SchedulerType(config.lr_scheduler)
+    except ValueError:
+        raise InputError(f"Unknown lr_scheduler {config.lr_scheduler!r}; use one of "
+                         f"{', '.join(t.value for t in SchedulerType)}.") from None

@@ -31,7 +31,7 @@ from animator.families.svd.train.checkpoints import (
     resume_folder,
     save_only_trained,
 )
-from animator.families.svd.train.config import _DTYPES, TrainConfig, check_config
+from animator.families.svd.train.config import TrainConfig, check_config
 from animator.families.svd.train.objective import Denoiser, _generator, _loss
 from animator.families.svd.train.parts import (
     Initial,
@@ -44,6 +44,7 @@ from animator.families.svd.train.validate import _validate
 logger = logging.getLogger(__name__)
 
 FINAL = "pipeline"  # the final save_pretrained folder inside output_dir
+_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 
 @dataclass

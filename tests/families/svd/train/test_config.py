@@ -29,6 +29,9 @@ def test_config_from_yaml_and_overrides(tmp_path):
         load_config(None, ["max_steps=2.5"])
     with pytest.raises(InputError, match="key=value"):
         load_config(None, ["max_steps"])
+    with pytest.raises(InputError, match="No videos in"):  # the data folder is checked first
+        train(_config(tmp_path, tmp_path / "out", trainable=["everything"]))
+    (tmp_path / "clip.mp4").write_bytes(b"")  # a video by its name: the other checks come
     with pytest.raises(InputError, match="trainable must list some of"):
         train(_config(tmp_path, tmp_path / "out", trainable=["everything"]))
     with pytest.raises(InputError, match="Unknown lr_scheduler"):
