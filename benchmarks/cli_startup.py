@@ -1,7 +1,9 @@
 """Start-up of the command line and of a job's first half, in fresh processes.
 
 Rows: the bare interpreter (baseline), `python -m animator --help`, a refused preset (the
-quickest real command: read the portrait, check the preset), and `import torch` for scale.
+quickest real command: read the portrait, check the preset), a refused training run, a
+short pose preview (portrait detection included: run with `ANIMATOR_POSE_CACHE=off`, or the
+pose store answers it) and `import torch` for scale.
 A second table: the portrait's pose asked for again by one `Animator` (what the page does
 for the person choice, the preview and the animation), against its first detection.
 """
@@ -22,6 +24,11 @@ COMMANDS = {
     "animate with an unknown preset (exit 2)": [
         "-m", "animator", "animate", "--image", str(PORTRAIT), "--motion", "wave",
         "--preset", "nope", "--out", "x.mp4"],
+    "train with a missing data folder (exit 2)": [
+        "-m", "animator", "train", "data_dir=no-such-folder"],
+    "pose preview of a built-in motion (0.4 s)": [
+        "-m", "animator", "pose", "--image", str(PORTRAIT), "--motion", "wave", "--end", "0.4",
+        "--out", "/tmp/animator-startup-bench.mp4"],
     "python -c 'import torch' (for scale)": ["-c", "import torch"],
 }
 
