@@ -19,6 +19,7 @@ without a fingerprint is never stored. Files are plain `.npz` arrays read with
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -40,8 +41,9 @@ OFF = ("0", "off", "no", "false")
 
 @functools.cache
 def _source_digest() -> str:
-    """Digest of the package's Python sources (a few hundred kB: milliseconds)."""
-    root = Path(__file__).resolve().parent
+    """Digest of the `animator` package's Python sources (a few hundred kB: milliseconds):
+    detection, video reading, plausibility checks and the keys all live there."""
+    root = Path(__file__).resolve().parents[1]
     digest = hashlib.sha1()
     for path in sorted(root.rglob("*.py")):
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
@@ -125,9 +127,11 @@ class PoseStore:
                                  float(meta["fps"]))
             notices = [str(n) for n in meta["notices"]]
         except Exception:  # truncated, foreign or from another layout: detect anew
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
             return None
-        os.utime(path)  # recently used: removed last
+        with contextlib.suppress(OSError):  # gone meanwhile, or a read-only store
+            os.utime(path)  # recently used: removed last
         return poses, notices
 
     def put(self, key: tuple, detector, poses: PoseSequence, notices=()) -> None:
@@ -168,12 +172,9 @@ class PoseStore:
                 break
             if path == keep:
                 continue
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
             total -= size
-
-    def clear(self) -> None:
-        for path in self.folder.glob("*.npz"):
-            path.unlink(missing_ok=True)
 
 
 Found = tuple[PoseSequence, list[str]]

@@ -77,7 +77,7 @@ def test_what_could_change_the_poses_finds_no_old_entry(tmp_path, driving_path):
     assert len(list(store.folder.glob("*.npz"))) == 2
 
 
-def test_the_detectors_fingerprints_name_their_settings():
+def test_the_detectors_fingerprints_name_their_settings_and_model_files(tmp_path):
     from animator.pose.detect import MediaPipeDetector
 
     detector = MediaPipeDetector(person_boxes=None)
@@ -85,6 +85,12 @@ def test_the_detectors_fingerprints_name_their_settings():
     assert "mediapipe" in before and "hog" in before
     detector.crop_side = 512
     assert detector.fingerprint != before
+    boxes = tmp_path / "yolox_l.onnx"  # a person detector's model file (never loaded here)
+    boxes.write_bytes(b"one")
+    detector.person_boxes = boxes
+    first = detector.fingerprint
+    boxes.write_bytes(b"other weights")
+    assert detector.fingerprint != first and str(boxes) in first
 
 
 def test_a_broken_entry_is_detected_anew_and_replaced(tmp_path):
@@ -188,3 +194,29 @@ def test_a_clip_evaluated_again_takes_its_poses_from_the_store(tmp_path, driving
     assert (detected, detected_again) == (1, 0)
     assert again.frames == first.frames == 100 and again.flicker == first.flicker
     assert again.pose.overall.error == first.pose.overall.error
+
+
+def test_changed_code_finds_no_old_entry(tmp_path, monkeypatch):
+    """The key holds a digest of the whole package: detection, video reading, checks."""
+    from animator.pose import store as store_module
+
+    store, detector = PoseStore(tmp_path), Counting()
+    store.put(("clip",), detector, make_motion("wave", seconds=0.2, fps=10))
+    assert store.get(("clip",), detector) is not None
+    before = store_module._source_digest()
+    original = Path.read_bytes
+
+    def edited(path):  # as if the video reader had changed
+        data = original(path)
+        return data + b"# edited" if path.name == "read.py" and path.parent.name == "video" \
+            else data
+
+    monkeypatch.setattr(Path, "read_bytes", edited)
+    store_module._source_digest.cache_clear()
+    try:
+        assert store_module._source_digest() != before
+        assert store.get(("clip",), detector) is None
+    finally:
+        monkeypatch.undo()
+        store_module._source_digest.cache_clear()
+    assert store_module._source_digest() == before
