@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -37,6 +39,10 @@ def test_extract_pose_from_video_keeps_frames_and_audio(client, portrait_path, d
     assert len(poses["frames"]) == info.num_frames
     assert (poses["canvas_width"], poses["canvas_height"]) == (512, 512)  # portrait pixels
     assert first is not None and "Body scale" in notes
+    # the page keeps its detections in the pose store too (README, "Command line")
+    store = app.animator.pose_store
+    assert store.folder == Path(os.environ["ANIMATOR_POSE_CACHE"])
+    assert any(store.folder.glob("*.npz"))
 
 
 def test_extract_pose_with_builtin_motion(client, portrait_path):

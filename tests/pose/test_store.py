@@ -57,6 +57,10 @@ def test_a_new_animator_on_the_same_footage_detects_nothing(tmp_path, portrait_p
     driving_again = again.driving_poses(driving_path, end=1.0)
     portrait_again, notices_again = again.portrait_pose(again.read_portrait(portrait_path))
     assert (again.detector.videos, again.detector.images) == (0, 0)
+    for entry in store.folder.glob("*.npz"):  # keypoints and their canvas, never frames
+        with np.load(entry, allow_pickle=False) as data:
+            assert set(data.files) == {"keypoints", "meta"}
+            assert data["keypoints"].shape[1:] == (134, 3)
     np.testing.assert_array_equal(driving_again.poses.keypoints, driving.poses.keypoints)
     assert (driving_again.poses.width, driving_again.poses.fps) == (driving.poses.width,
                                                                     driving.poses.fps)
@@ -136,6 +140,7 @@ def test_the_environment_chooses_the_folder_or_turns_it_off(tmp_path, monkeypatc
     monkeypatch.delenv("ANIMATOR_POSE_CACHE")
     monkeypatch.setenv("ANIMATOR_CACHE_DIR", str(tmp_path / "cache"))
     assert PoseStore.default().folder == tmp_path / "cache" / "poses"
+    assert PoseStore.default().max_bytes == 256 * 2**20  # the README's figure
 
 
 def test_pose_again_in_another_process_and_animate_after_it_skip_detection(
