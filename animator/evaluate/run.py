@@ -221,15 +221,16 @@ def _detected(animator, clip: Path, frames, fps: float, size: tuple[int, int]
     detector) takes them from the animator's pose store (`pose/store.py`); its frames are
     still read, for the other measures."""
     store, detector = getattr(animator, "pose_store", None), animator.detector
-    key = ("evaluated clip", file_digest(clip), size)
-    found = store.get(key, detector) if store is not None else None
+    if store is None:
+        return detector.detect_video(frames(), fps, *size)
+    key = ("evaluated clip", file_digest(clip), size)  # the clip read once more, to hash it
+    found = store.get(key, detector)
     if found is not None:
         for _ in frames():
             pass
         return found[0]
     poses = detector.detect_video(frames(), fps, *size)
-    if store is not None:
-        store.put(key, detector, poses)
+    store.put(key, detector, poses)
     return poses
 
 

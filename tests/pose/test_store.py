@@ -95,6 +95,10 @@ def test_the_detectors_fingerprints_name_their_settings_and_model_files(tmp_path
     first = detector.fingerprint
     boxes.write_bytes(b"other weights")
     assert detector.fingerprint != first and str(boxes) in first
+    in_use = MediaPipeDetector(person_boxes=None)
+    in_use._pedestrians(np.zeros((256, 256, 3), np.uint8))  # HOG is made and in use now
+    in_use.person_boxes = boxes  # a later setting does not change the detector in use
+    assert "hog" in in_use.fingerprint
 
 
 def test_a_broken_entry_is_detected_anew_and_replaced(tmp_path):

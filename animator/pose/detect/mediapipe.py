@@ -92,6 +92,7 @@ class MediaPipeDetector(_Detector):
         self._confidences = (min_detection_confidence, min_tracking_confidence)
         self._faces = None
         self._pedestrian_detector = None
+        self._box_file = None  # the file the boxes detector was made from (None: HOG)
         self.crop_side = crop_side
         self.redetect_every = redetect_every
         self.max_look = max_look
@@ -295,7 +296,10 @@ class MediaPipeDetector(_Detector):
         return PoseSequence.from_frames(poses, width, height, fps)
 
     def _person_box_file(self) -> str | Path | None:
-        """The ONNX person detector's file, None for OpenCV's HOG."""
+        """The ONNX person detector's file, None for OpenCV's HOG: the one in use once the
+        boxes detector is made (DWPose's weights may appear later), else the one to use."""
+        if self._pedestrian_detector is not None:
+            return self._box_file
         if self.person_boxes == "auto":
             weights = find_dwpose_weights()
             return weights[0] if weights is not None else None
@@ -303,7 +307,7 @@ class MediaPipeDetector(_Detector):
 
     def _pedestrians(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self._pedestrian_detector is None:
-            path = self._person_box_file()
+            path = self._box_file = self._person_box_file()
             self._pedestrian_detector = (OnnxPeopleDetector(path) if path is not None
                                          else PeopleDetector())
         return self._pedestrian_detector(image)
